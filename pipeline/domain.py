@@ -1,0 +1,141 @@
+"""The data that flows through callqa: small, typed, immutable records.
+
+Every stage takes some of these and returns others; nothing here does I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+Speaker = Literal["agent", "customer", "unknown"]
+Verdict = Literal["pass", "fail", "na"]
+SAMPLE_RATE = 16_000  # what Whisper expects; audio.py resamples everything to it
+
+
+class CallError(Exception):
+    """A problem with one call's input: recorded against that call, the run goes on."""
+
+
+class TransientError(CallError):
+    """A problem that may go away on retry (a file still being copied, say)."""
+
+
+@dataclass(frozen=True)
+class CallMeta:
+    call_id: str
+    manager_id: str | None = None
+    started_at: datetime | None = None
+    direction: str | None = None  # "in" | "out" | free text from the PBX
+    customer_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Manager:
+    manager_id: str
+    name: str
+    team: str = ""
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    sha256: str
+    size: int
+    meta: CallMeta
+    # Metadata problems found while scanning (bad date, unknown column): the call still runs.
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Decoded audio: one float32 array per channel at SAMPLE_RATE."""
+    channels: tuple[np.ndarray, ...]
+    source_rate: int
+    codec: str
+
+    @property
+    def duration(self) -> float:
+        return len(self.channels[0]) / SAMPLE_RATE if self.channels else 0.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    speaker: Speaker
+    start: float
+    end: float
+    text: str
+    avg_logprob: float | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    call_id: str
+    language: str
+    segments: tuple[Segment, ...]
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    speaker: Speaker
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemVerdict:
+    item_id: str
+    verdict: Verdict
+    weight: float
+    evidence: tuple[Evidence, ...] = ()
+    reason: str = ""  # one line a QA lead can read: why this verdict
+
+
+@dataclass(frozen=True)
+class CallScore:
+    call_id: str
+    checklist_id: str
+    checklist_version: str
+    checklist_hash: str
+    score: float | None  # weighted share of applicable items, 0..100; None if none applied
+    items: tuple[ItemVerdict, ...]
+    critical_failure: bool = False
+
+
+@dataclass(frozen=True)
+class TranscriptionInfo:
+    """Provenance of a transcript: which engine, model and settings produced it."""
+    engine: str
+    model: str
+    language: str
+    seconds: float  # wall time spent transcribing
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What processing one recording produced: a scored transcript, or an error."""
+    recording: Recording
+    status: Literal["ok", "failed"]
+    error: str | None = None
+    audio_duration: float | None = None
+    channels: int | None = None
+    transcript: Transcript | None = None
+    transcription: TranscriptionInfo | None = None
+    score: CallScore | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    found: int  # audio files in the inbox
+    skipped: int  # seen before (same bytes), not processed again
+    ok: int
+    failed: int
+    audio_seconds: float
+    report: str | None  # path of index.html

@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB    := espeak-ng sox libsox-fmt-all chromium
+
+.PHONY: venv sysdeps demo demo-audio test clean
+
+venv: $(STAMP)
+
+# Reinstalled whenever pyproject.toml changes. torch==2.13.0 resolves to the CPU wheel.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# espeak-ng and sox synthesise telephone-like test calls; chromium renders reports in tests.
+sysdeps:
+	@missing=""; for p in $(DEB); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
+demo: venv
+	$(BIN)/callqa run --inbox examples/inbox --db var/demo.duckdb --out out/demo
+
+# Re-synthesise the demo recordings from examples/calls.yaml.
+demo-audio: venv sysdeps
+	$(BIN)/python examples/make_calls.py examples/inbox
+
+test: venv sysdeps
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) var out .pytest_cache

@@ -1,0 +1,162 @@
+"""`callqa` command line: run | serve | score | report | checklist validate."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import DEVICES, ENGINES, ConfigError, build_config
+from .domain import CallError
+
+# Flags that map one-to-one onto Config keys (see config.py); None means "not given".
+SETTING_FLAGS = {
+    "--engine": dict(choices=ENGINES), "--model": {}, "--language": {}, "--device": dict(choices=DEVICES),
+    "--compute-type": {}, "--beam-size": dict(type=int), "--initial-prompt": {},
+    "--checklist": dict(type=Path),
+}
+
+
+def _add_settings(parser: argparse.ArgumentParser, *extra: str) -> None:
+    parser.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
+    for flag in extra:
+        parser.add_argument(flag, type=Path)
+    for flag, kwargs in SETTING_FLAGS.items():
+        parser.add_argument(flag, **kwargs)
+
+
+def _settings(args: argparse.Namespace, *keys: str) -> dict:
+    names = [f.lstrip("-").replace("-", "_") for f in SETTING_FLAGS] + list(keys)
+    return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+
+    settings = _settings(args, "retry_failed")
+    summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
+                      config_file=_str(args.config), settings=settings)
+    print(f"{summary['ok']} calls scored, {summary['failed']} failed, {summary['skipped']} already done")
+    print(f"Report: {summary['report']}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from prefect.schedules import Cron
+
+    from flows.nightly import nightly
+
+    cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **_settings(args))
+    params = {"inbox": str(cfg.inbox.resolve()), "db": str(cfg.db.resolve()), "out": str(cfg.out.resolve()),
+              "config_file": _str(args.config), "settings": _settings(args)}
+    print(f"Serving callqa-nightly on '{cfg.schedule_cron}' ({cfg.timezone}); Ctrl-C stops.")
+    nightly.serve(name="callqa-nightly", schedule=Cron(cfg.schedule_cron, timezone=cfg.timezone),
+                  parameters=params)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .checklist import load_checklist
+    from .contract import read_transcript, score_to_json
+    from .score import score_transcript
+
+    cfg = build_config(args.config, **_settings(args))
+    checklist = load_checklist(cfg.checklist)
+    path: Path = args.file
+    if path.suffix.lower() == ".json":
+        transcript = read_transcript(path)
+    else:
+        transcript = _transcribe_file(path, cfg)
+    score = score_transcript(transcript, checklist)
+    if args.json:
+        json.dump(score_to_json(score), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    print(f"{score.call_id}: {score.score if score.score is not None else 'n/a'} "
+          f"({checklist.id} v{checklist.version})")
+    for item in score.items:
+        quote = f'  [{item.evidence[0].start:.1f}s {item.evidence[0].speaker}] "{item.evidence[0].text}"' \
+            if item.evidence else ""
+        print(f"  {item.verdict:<4} {item.item_id}: {item.reason}{quote}")
+    return 0
+
+
+def _transcribe_file(path: Path, cfg):
+    from .domain import CallMeta, Recording
+    from .ingest import sha256_of
+    from .process import transcribe_recording
+    from .transcribe import load_engine
+
+    if not path.is_file():
+        raise CallError(f"no such file: {path}")
+    rec = Recording(path, sha256_of(path), path.stat().st_size, CallMeta(call_id=path.stem))
+    result = transcribe_recording(rec, load_engine(cfg), cfg)
+    if result.transcript is None:
+        raise CallError(f"{path.name}: {result.error}")
+    return result.transcript
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import render_reports
+
+    cfg = build_config(args.config, db=args.db, out=args.out)
+    print(f"Report: {render_reports(cfg.db, cfg.out)}")
+    return 0
+
+
+def cmd_checklist_validate(args: argparse.Namespace) -> int:
+    from .checklist import load_checklist
+
+    checklist = load_checklist(args.file)
+    print(f"{args.file}: OK ({checklist.id} v{checklist.version}, {len(checklist.items)} items)")
+    return 0
+
+
+def _str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callqa", description="Call-recording quality review.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="process new recordings once (the nightly flow)")
+    _add_settings(run, "--inbox", "--db", "--out")
+    run.add_argument("--retry-failed", action="store_true", default=None,
+                     help="process calls that failed before again")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="run the nightly flow on its cron schedule")
+    _add_settings(serve, "--inbox", "--db", "--out")
+    serve.set_defaults(func=cmd_serve)
+
+    score = sub.add_parser("score", help="score one recording or transcript JSON")
+    score.add_argument("file", type=Path)
+    score.add_argument("--json", action="store_true", help="print the JSON contract")
+    _add_settings(score)
+    score.set_defaults(func=cmd_score)
+
+    report = sub.add_parser("report", help="render the HTML reports from the database")
+    report.add_argument("--config", type=Path)
+    report.add_argument("--db", type=Path)
+    report.add_argument("--out", type=Path)
+    report.set_defaults(func=cmd_report)
+
+    checklist = sub.add_parser("checklist", help="checklist tools").add_subparsers(dest="action", required=True)
+    validate = checklist.add_parser("validate", help="check a checklist file for errors")
+    validate.add_argument("file", type=Path)
+    validate.set_defaults(func=cmd_checklist_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CallError, ConfigError, FileNotFoundError) as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""One recording through the stages: decode, transcribe each side, merge, score.
+
+Plain functions: the Prefect flow wraps them in tasks, `callqa score` calls them directly.
+A bad input never raises out of here: it becomes a failed CallResult with the reason.
+Only TransientError escapes, so that the caller may retry.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from .audio import SILENCE_PEAK, decode
+from .checklist import Checklist
+from .config import Config
+from .dialogue import label, merge_channels
+from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
+from .score import score_transcript
+from .transcribe import Engine
+
+MB = 1024 * 1024
+
+
+def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[Segment, ...], str]:
+    """Each side separately, then one dialogue. Stereo sides get their roles; mono is 'unknown'."""
+    roles = cfg.stereo_roles if len(audio.channels) == 2 else ("unknown",)
+    language = None if cfg.language == "auto" else cfg.language
+    sides = []
+    for samples, role in zip(audio.channels, roles):
+        if float(np.abs(samples).max()) < SILENCE_PEAK:
+            continue  # a muted side: Whisper would only hallucinate on it
+        segments, detected = engine.transcribe(samples, language)
+        # The first side with speech fixes the language for the other, so one call is one language.
+        language = language or (detected if segments else None)
+        sides.append(label(segments, role))
+    return merge_channels(sides), language or "unknown"
+
+
+def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallResult:
+    warnings = list(rec.warnings)
+    try:
+        if rec.size > cfg.max_file_mb * MB:
+            raise CallError(f"file of {rec.size / MB:.0f} MB is over the limit of {cfg.max_file_mb:.0f} MB")
+        audio, decode_warnings = decode(rec.path, cfg.max_duration_min * 60)
+        warnings += decode_warnings
+        started = time.perf_counter()
+        segments, language = transcribe_audio(audio, engine, cfg)
+        seconds = time.perf_counter() - started
+    except TransientError:
+        raise
+    except CallError as exc:
+        return CallResult(rec, "failed", error=str(exc), warnings=tuple(warnings))
+    result = CallResult(rec, "ok", audio_duration=audio.duration, channels=len(audio.channels),
+                        warnings=tuple(warnings),
+                        transcription=TranscriptionInfo(engine.name, engine.model, language, seconds))
+    if not segments:
+        return replace(result, status="failed", error="no speech recognised in the recording")
+    return replace(result, transcript=Transcript(rec.meta.call_id, language, segments, audio.duration))
+
+
+def score_result(result: CallResult, checklist: Checklist | CallError) -> CallResult:
+    """Add the checklist verdicts. A broken checklist fails the call but keeps its transcript,
+    so fixing the checklist and re-running loses nothing."""
+    if result.transcript is None:
+        return result
+    if isinstance(checklist, CallError):
+        return replace(result, status="failed", error=f"not scored: {checklist}")
+    return replace(result, score=score_transcript(result.transcript, checklist))

@@ -1,0 +1,79 @@
+"""openai-whisper (PyTorch): the reference implementation, for comparison and for GPUs."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Config
+from ..domain import Segment
+from ..models import ModelSource, model_error, openai_checkpoint, resolve_model
+from ..transcribe import mono_float32, pick_device, to_segments, wanted_language
+
+
+class OpenAIWhisperEngine:
+    name = "openai-whisper"
+
+    def __init__(self, model, source: ModelSource, device: str, cfg: Config):
+        self._model = model
+        self.model = str(source)
+        self.device = device
+        self._beam_size = cfg.beam_size if cfg.beam_size > 1 else None  # None = greedy
+        self._initial_prompt = cfg.initial_prompt or None
+        # whisper.transcribe hangs its key/value cache hooks on the shared model for the length
+        # of a call, so two threads decoding at once would corrupt each other.
+        self._lock = threading.Lock()
+
+    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Segment], str]:
+        import whisper
+
+        samples = mono_float32(samples)
+        # whisper would report a requested language as-is even though an English-only model
+        # cannot honour it; say what is actually used.
+        language = wanted_language(language) if self._model.is_multilingual else "en"
+        with self._lock:
+            result = whisper.transcribe(
+                self._model, samples, language=language, beam_size=self._beam_size,
+                initial_prompt=self._initial_prompt, condition_on_previous_text=False,
+                fp16=self.device == "cuda", verbose=None)
+        raw = [(s["start"], s["end"], s["text"], s["avg_logprob"]) for s in result["segments"]]
+        return to_segments(raw, len(samples)), result["language"]
+
+
+def _cached_checkpoint(name: str) -> Path:
+    """A Whisper name -> its .pt in openai-whisper's own cache, which must already be there.
+    whisper.load_model(name) would download a missing (or mismatching) file, so the path is
+    what gets loaded."""
+    import whisper
+
+    if name not in whisper.available_models():
+        raise model_error(f"{name!r} is neither 'default', an existing path nor an openai-whisper "
+                          f"model name ({', '.join(whisper.available_models())})")
+    root = Path(os.getenv("XDG_CACHE_HOME") or Path.home() / ".cache") / "whisper"
+    checkpoint = root / os.path.basename(whisper._MODELS[name])  # e.g. "large" -> large-v3.pt
+    if not checkpoint.is_file():
+        raise model_error(f"openai-whisper model {name!r} is not in the local cache and callqa never "
+                          f"downloads: put {checkpoint.name} in {root}, or set model to a local .pt "
+                          "checkpoint or a CTranslate2 model directory")
+    return checkpoint
+
+
+def load(cfg: Config) -> OpenAIWhisperEngine:
+    import torch
+    import whisper
+
+    source = resolve_model(cfg.model)
+    if source.path is None:
+        checkpoint = _cached_checkpoint(source.name)
+    elif source.path.is_dir():
+        checkpoint = openai_checkpoint(source.path, source.name)
+    else:
+        checkpoint = source.path
+    device = pick_device(cfg.device, torch.cuda.is_available())
+    try:
+        model = whisper.load_model(str(checkpoint), device=device)
+    except Exception as exc:  # not a checkpoint, truncated, wrong keys: all the setting's fault
+        raise model_error(f"cannot load {checkpoint} with openai-whisper: {exc or type(exc).__name__}") from exc
+    return OpenAIWhisperEngine(model, source, device, cfg)

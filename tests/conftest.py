@@ -1,0 +1,39 @@
+"""Shared fixtures: telephone-like synthetic calls (espeak-ng + sox), made once per session."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.synth import Turn, render_call, write_phone_audio
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Two short calls by different managers: one that passes the opening items, one that fails them.
+GOOD_CALL = [
+    Turn("agent", "Good afternoon, this is Anna from Sunrise Solar. Is this a good time to talk?"),
+    Turn("customer", "Yes, go ahead."),
+    Turn("agent", "Your order is placed and the courier will come on Thursday. Thank you, have a nice day."),
+]
+POOR_CALL = [
+    Turn("agent", "Hello?"),
+    Turn("customer", "Hi."),
+    Turn("agent", "We have a new battery with a discount this month."),
+    Turn("customer", "I am not interested."),
+    Turn("agent", "Okay, goodbye."),
+]
+
+
+@pytest.fixture(scope="session")
+def call_files(tmp_path_factory) -> dict[str, Path]:
+    """Stereo recordings as a PBX writes them: 8 kHz mu-law WAV and MP3, with line noise."""
+    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+        pytest.fail("espeak-ng and sox are required: run `make test`, which installs them")
+    folder = tmp_path_factory.mktemp("calls")
+    good, _ = render_call(GOOD_CALL)
+    poor, _ = render_call(POOR_CALL)
+    return {
+        "good": write_phone_audio(good, folder / "out-15550001-101-20261120-101500-9001.1.wav"),
+        "poor": write_phone_audio(poor, folder / "out-15550002-999-20261120-111500-9002.2.mp3", seed=1),
+    }

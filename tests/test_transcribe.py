@@ -1,0 +1,157 @@
+"""Transcription with real models: the offline tiny.en on espeak-ng speech, both engines."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.config import Config, ConfigError
+from pipeline.domain import SAMPLE_RATE
+from pipeline.synth import speak, write_phone_audio
+from pipeline.transcribe import load_engine
+
+ENGINES = ("faster-whisper", "openai-whisper")
+TEXT = ("Good afternoon, my name is Anna, I am calling from Sunrise company. "
+        "Do you have a minute to talk about your internet plan?")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def converted_cache(tmp_path_factory):
+    """openai-whisper's converted checkpoint goes to a fresh folder, so the conversion runs."""
+    with pytest.MonkeyPatch.context() as mp:
+        path = tmp_path_factory.mktemp("callqa-cache")
+        mp.setenv("CALLQA_CACHE_DIR", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def clip() -> np.ndarray:
+    return speak(TEXT)
+
+
+@pytest.fixture(scope="module")
+def phone_clip(clip, tmp_path_factory) -> np.ndarray:
+    """The clip after a telephone line: 8 kHz mu-law, band-limited, hiss; back to 16 kHz."""
+    wav = write_phone_audio(np.stack([clip, np.zeros_like(clip)]), tmp_path_factory.mktemp("phone") / "call.wav")
+    raw = subprocess.run(["sox", str(wav), "-t", "raw", "-r", str(SAMPLE_RATE), "-e", "floating-point",
+                          "-b", "32", "-c", "1", "-", "remix", "1"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype=np.float32).copy()
+
+
+def words(segments) -> set[str]:
+    return set(re.findall(r"[a-z]+", " ".join(s.text for s in segments).lower()))
+
+
+def check_timing(segments, samples: np.ndarray) -> None:
+    duration = len(samples) / SAMPLE_RATE
+    assert all(0.0 <= s.start < s.end <= duration for s in segments)
+    assert [s.start for s in segments] == sorted(s.start for s in segments)
+    # Real timestamps, not zeros: speech starts at once and runs past the middle of the clip.
+    assert segments[0].start < 1.0 and segments[-1].end > duration / 2
+
+
+def test_import_is_cheap():
+    code = ("import sys, pipeline.transcribe; "
+            "print(sorted({'torch', 'whisper', 'faster_whisper', 'ctranslate2'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_transcribes_speech(engine, clip):
+    transcriber = load_engine(Config(engine=engine, device="cpu"))
+    segments, language = transcriber.transcribe(clip, None)
+    assert language == "en"
+    assert {"afternoon", "anna", "calling", "internet"} <= words(segments), segments
+    assert all(s.speaker == "unknown" and s.text == s.text.strip() and s.avg_logprob < 0 for s in segments)
+    check_timing(segments, clip)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_transcribes_telephone_audio(engine, phone_clip):
+    segments, language = load_engine(Config(engine=engine, device="cpu")).transcribe(phone_clip, None)
+    assert language == "en"
+    # The name does not survive 8 kHz mu-law for tiny.en ("Amanda", "Hannah"); these words do.
+    assert {"afternoon", "name", "calling", "company"} <= words(segments), segments
+    check_timing(segments, phone_clip)
+
+
+@pytest.mark.slow
+def test_english_only_model_reports_english(clip):
+    _, language = load_engine(Config(device="cpu")).transcribe(clip[:SAMPLE_RATE * 2], "de")
+    assert language == "en"
+
+
+@pytest.mark.slow
+def test_silence_yields_no_segments():
+    segments, _ = load_engine(Config(device="cpu")).transcribe(np.zeros(3 * SAMPLE_RATE, np.float32), None)
+    assert segments == []
+
+
+@pytest.mark.slow
+def test_engine_is_loaded_once_per_setting():
+    cfg = Config(engine="faster-whisper", device="cpu")
+    first = load_engine(cfg)
+    assert load_engine(cfg) is first
+    assert load_engine(replace(cfg, inbox=Path("elsewhere"))) is first  # unrelated keys share it
+    assert load_engine(replace(cfg, beam_size=1)) is not first
+    assert (first.name, first.device) == ("faster-whisper", "cpu")
+    assert first.model.endswith("model")  # the path of the bundled tiny.en
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_missing_model_path_is_a_config_error(engine, tmp_path):
+    with pytest.raises(ConfigError, match="'model'.*does not exist"):
+        load_engine(Config(engine=engine, model=str(tmp_path / "no-such-model")))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unknown_model_name_is_a_config_error(engine):
+    with pytest.raises(ConfigError, match="'model'.*'tiny-ish' is neither"):
+        load_engine(Config(engine=engine, model="tiny-ish"))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_uncached_model_name_is_never_downloaded(engine, tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))  # faster-whisper's cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # openai-whisper's cache
+    with pytest.raises(ConfigError, match="'model'.*'large-v3' is not in the local cache"):
+        load_engine(Config(engine=engine, model="large-v3", device="cpu"))
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_conversion_matches_ctranslate2(converted_cache):
+    """The openai-whisper checkpoint holds the same network: encoder outputs agree with
+    CTranslate2's own on the same mel, and the conversion is cached, not repeated."""
+    import ctranslate2
+    import torch
+    import whisper
+
+    from pipeline.models import openai_checkpoint, resolve_model
+
+    source = resolve_model("default")
+    checkpoint = openai_checkpoint(source.path, source.name)
+    assert checkpoint.parent == converted_cache and checkpoint.name.startswith("tiny.en-")
+    mtime = checkpoint.stat().st_mtime_ns
+    assert openai_checkpoint(source.path, source.name) == checkpoint and checkpoint.stat().st_mtime_ns == mtime
+    assert [p.name for p in converted_cache.iterdir()] == [checkpoint.name]  # no temp files left
+
+    model = whisper.load_model(str(checkpoint), device="cpu")
+    assert (model.dims.n_mels, model.dims.n_vocab, model.dims.n_audio_layer, model.dims.n_text_head) == \
+        (80, 51864, 4, 6)
+    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(speak("Hello there."))))[None]
+    with torch.no_grad():
+        ours = model.encoder(mel).numpy()
+    reference = ctranslate2.models.Whisper(str(source.path), device="cpu", compute_type="float32")
+    theirs = np.array(reference.encode(ctranslate2.StorageView.from_array(mel.numpy())))
+    assert np.abs(ours - theirs).max() < 1e-3

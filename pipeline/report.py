@@ -1,0 +1,176 @@
+"""HTML reports: named queries (sql/report.sql) -> plain dicts -> reports/*.html.j2 -> static pages.
+
+Pages link to each other by relative paths, embed their CSS and load nothing from the network,
+so the folder works from file://, a file share or a zip. The whole folder is rendered aside and
+swapped in at the end, so a reader sees the old report or the new one, never half of either.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .store import Store
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "reports"
+# Only an empty folder or one carrying this marker is ever replaced: a mistyped --out must not
+# wipe someone's documents.
+MARKER = ".callqa-report"
+
+
+def render_reports(db_path: Path, out_dir: Path, guidance: Mapping[str, str] | None = None,
+                   titles: Mapping[str, str] | None = None) -> Path:
+    """Render index.html, managers/<id>.html and calls/<id>.html into out_dir; return the index.
+
+    From the checklist file, both optional and keyed by item id: guidance is the coaching text
+    shown beside a manager's failures of that item; titles name the items (else the id is
+    humanised: asked_convenient -> Asked convenient).
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise FileExistsError(f"{out_dir} is not empty and holds no callqa report; not replacing it")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Staged beside out_dir, on the same filesystem, so the final renames are atomic.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
+    try:
+        with Store(db_path, read_only=True) as store:
+            _Renderer(store, staging, guidance or {}, titles or {}).render()
+        (staging / MARKER).write_text("rendered by callqa; replaced on every run\n", encoding="utf-8")
+        _swap_in(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir / "index.html"
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    old = staging.with_name(staging.name + ".old")
+    out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old)
+
+
+def slug(identifier: str) -> str:
+    """A file name for any id: safe characters kept, anything else replaced, and a short hash
+    appended whenever that changed the id, so that "a/b" and "a-b" never share a page."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", identifier).strip("-.")[:80]
+    if safe and safe == identifier:
+        return safe
+    digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:8]
+    return f"{safe}-{digest}" if safe else digest
+
+
+def manager_href(manager_id: str) -> str:
+    return f"managers/{slug(manager_id)}.html"
+
+
+def call_href(call_id: str) -> str:
+    return f"calls/{slug(call_id)}.html"
+
+
+def clock(seconds: float | None) -> str:
+    """00:05, 12:40 or 1:02:03: a moment in the call, as audio players show it."""
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _environment(titles: Mapping[str, str]) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(clock=clock, when=when,
+                       label=lambda item_id: titles.get(item_id) or item_id.replace("_", " ").capitalize())
+    env.globals.update(manager_href=manager_href, call_href=call_href)
+    return env
+
+
+class _ByCall:
+    """Rows sorted by call_id, handed out call by call as the pages are rendered in that order."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]]):
+        self._groups = groupby(rows, key=itemgetter("call_id"))
+        self._next = next(self._groups, None)
+
+    def take(self, call_id: str) -> list[dict[str, Any]]:
+        """The rows of call_id; [] if it has none (then the next group is a later call's)."""
+        if self._next is None or self._next[0] != call_id:
+            return []
+        rows = list(self._next[1])
+        self._next = next(self._groups, None)
+        return rows
+
+
+class _Renderer:
+    def __init__(self, store: Store, out: Path, guidance: Mapping[str, str], titles: Mapping[str, str]):
+        self.store, self.out, self.guidance = store, out, guidance
+        self.env = _environment(titles)
+        self.generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    def render(self) -> None:
+        managers = self.store.query("report_managers")
+        self._write("index.html", "index.html.j2", root="",
+                    totals=self.store.query("report_totals")[0],
+                    last_run=next(iter(self.store.query("report_last_run")), None),
+                    managers=managers,
+                    items=self.store.query("report_items"),
+                    flagged=self.store.query("report_flagged"),
+                    failed=self.store.query("report_failed"))
+        for manager in managers:
+            self._manager_page(manager)
+        # Three queries read side by side, whatever the number of calls: a query per call
+        # would rescan the views for every page.
+        items = _ByCall(self.store.stream("call_items"))
+        segments = _ByCall(self.store.stream("call_segments"))
+        for call in self.store.stream("call_details"):
+            self._call_page(call, items.take(call["call_id"]), segments.take(call["call_id"]))
+
+    def _manager_page(self, manager: dict[str, Any]) -> None:
+        key = {"manager_id": manager["manager_id"]}
+        items = self.store.query("manager_items", key)
+        failures = self.store.query("manager_failures", key)
+        examples = self.store.query("item_examples", key)
+        coaching = [
+            {**item, "guidance": self.guidance.get(item["item_id"]),
+             "failures": [f for f in failures if f["item_id"] == item["item_id"]],
+             "examples": [e for e in examples if e["item_id"] == item["item_id"]]}
+            for item in items if item["fails"]]
+        self._write(manager_href(manager["manager_id"]), "manager.html.j2", root="../",
+                    manager=manager, items=items, coaching=coaching,
+                    trend=self.store.query("manager_trend", key),
+                    calls=self.store.query("manager_calls", key))
+
+    def _call_page(self, call: dict[str, Any], items: list[dict[str, Any]],
+                   segments: list[dict[str, Any]]) -> None:
+        # Which verdicts each segment is evidence for, so the dialogue can highlight it.
+        evidence_for: dict[int, list[dict[str, Any]]] = {}
+        for item in items:
+            for seg_idx in dict.fromkeys(q["seg_idx"] for q in item["quotes"]):
+                if seg_idx is not None:
+                    evidence_for.setdefault(seg_idx, []).append(item)
+        self._write(call_href(call["call_id"]), "call.html.j2", root="../", call=call, items=items,
+                    segments=[{**s, "evidence_for": evidence_for.get(s["idx"], [])} for s in segments])
+
+    def _write(self, relpath: str, template: str, **data: Any) -> None:
+        path = self.out / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        html = self.env.get_template(template).render(generated_at=self.generated_at, **data)
+        path.write_text(html, encoding="utf-8")

@@ -1,0 +1,113 @@
+-- Queries behind the HTML reports (pipeline/report.py). Each block is one statement, named by
+-- its "-- name:" line; they read the views of schema.sql, so 'unassigned' and "latest score"
+-- mean the same here as in anyone's ad-hoc SQL.
+
+-- name: report_totals
+SELECT count(*) AS calls,
+       count(*) FILTER (WHERE status = 'ok') AS ok,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       coalesce(round(sum(duration_s) / 60, 1), 0) AS audio_minutes,
+       round(avg(score), 1) AS avg_score,
+       count(*) FILTER (WHERE flagged) AS flagged,
+       min(day) AS first_day,
+       max(day) AS last_day
+FROM latest_scores;
+
+-- name: report_last_run
+SELECT run_id, started_at, finished_at, found, skipped, ok, failed, engine, model, error
+FROM runs ORDER BY started_at DESC LIMIT 1;
+
+-- name: report_managers
+SELECT manager_id, name, team,
+       count(*) AS calls,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(score) AS scored,
+       round(avg(score), 1) AS avg_score,
+       count(*) FILTER (WHERE critical_failure) AS critical_failures,
+       count(*) FILTER (WHERE flagged) AS flagged
+FROM latest_scores
+GROUP BY manager_id, name, team
+ORDER BY manager_id = 'unassigned', name, manager_id;
+
+-- name: report_items
+SELECT checklist_id, item_id, applicable, passes, fails, na, pass_rate
+FROM item_pass_rates ORDER BY checklist_id, position, item_id;
+
+-- name: report_flagged
+-- Calls to review first: critical failures, then the lowest scores, newest days first.
+SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure,
+       (SELECT list(r.item_id ORDER BY r.position) FROM item_results r
+        WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash AND r.verdict = 'fail')
+           AS failed_items
+FROM latest_scores l
+WHERE l.flagged
+ORDER BY l.day DESC, l.critical_failure DESC, l.score, l.call_id
+LIMIT 200;
+
+-- name: report_failed
+SELECT call_id, manager_id, name, started_at, file_name, error, processed_at
+FROM failed_calls ORDER BY processed_at DESC, file_name
+LIMIT 200;
+
+-- name: manager_items
+-- The manager's pass rate per item beside the whole team's.
+SELECT m.checklist_id, m.item_id, m.applicable, m.passes, m.fails, m.pass_rate,
+       t.pass_rate AS team_pass_rate
+FROM manager_item_pass_rates m
+JOIN item_pass_rates t ON t.checklist_id = m.checklist_id AND t.item_id = m.item_id
+WHERE m.manager_id = $manager_id
+ORDER BY m.checklist_id, m.position, m.item_id;
+
+-- name: manager_trend
+SELECT day, calls, scored, avg_score, critical_failures
+FROM manager_daily WHERE manager_id = $manager_id
+ORDER BY day DESC LIMIT 14;
+
+-- name: manager_calls
+SELECT l.call_id, l.started_at, l.duration_s, l.status, l.score, l.critical_failure,
+       coalesce((SELECT map(list(r.item_id), list(r.verdict)) FROM item_results r
+                 WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash), MAP {})
+           AS verdicts
+FROM latest_scores l
+WHERE l.manager_id = $manager_id
+ORDER BY l.started_at DESC NULLS LAST, l.call_id
+LIMIT 200;
+
+-- name: manager_failures
+-- The latest few failures per item, with the quotes that show what went wrong.
+SELECT item_id, call_id, started_at, reason, quotes
+FROM latest_verdicts
+WHERE manager_id = $manager_id AND verdict = 'fail'
+QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY started_at DESC NULLS LAST, call_id) <= 5
+ORDER BY position, item_id, started_at DESC NULLS LAST, call_id;
+
+-- name: item_examples
+-- Good examples for coaching: colleagues' passes on the items this manager failed, taken
+-- from their best calls (never from a call with a critical failure).
+SELECT item_id, call_id, name, quotes
+FROM latest_verdicts
+WHERE verdict = 'pass' AND manager_id <> $manager_id AND len(quotes) > 0 AND NOT critical_failure
+  AND item_id IN (SELECT item_id FROM latest_verdicts WHERE manager_id = $manager_id AND verdict = 'fail')
+QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY score DESC NULLS LAST, started_at DESC NULLS LAST, call_id) <= 2
+ORDER BY position, item_id, score DESC NULLS LAST;
+
+-- The call pages read these three side by side, one call at a time: all three are sorted by call_id.
+
+-- name: call_details
+SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, c.started_at,
+       c.direction, c.status, c.error, c.warnings, c.file_name, c.path, c.duration_s, c.channels,
+       c.language, c.engine, c.model, c.transcribe_s, c.run_id, c.processed_at,
+       -- Personal data: the report shows only the last digits of the customer's number.
+       CASE WHEN c.customer_phone IS NOT NULL THEN '…' || right(c.customer_phone, 4) END AS customer_phone,
+       l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version
+FROM calls c
+JOIN latest_scores l ON l.call_id = c.call_id
+ORDER BY c.call_id;
+
+-- name: call_items
+SELECT call_id, item_id, verdict, weight, reason, quotes
+FROM latest_verdicts ORDER BY call_id, position, item_id;
+
+-- name: call_segments
+SELECT call_id, idx, speaker, start_s, end_s, text
+FROM segments ORDER BY call_id, idx;

@@ -1,0 +1,282 @@
+-- callqa database: tables written by pipeline/store.py, views read by reports and by people.
+-- Applied on every read-write open, so every statement here must be idempotent.
+-- Times: calls.started_at is the PBX's local wall-clock time; every other timestamp is UTC.
+-- Relations are documented, not enforced: DuckDB foreign keys forbid the delete-and-rewrite
+-- that a retried call needs, and calls may name managers that managers.csv does not list.
+
+CREATE TABLE IF NOT EXISTS managers (
+    manager_id VARCHAR PRIMARY KEY,
+    name       VARCHAR NOT NULL,
+    team       VARCHAR NOT NULL DEFAULT ''
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id            VARCHAR PRIMARY KEY,
+    started_at        TIMESTAMP NOT NULL,
+    finished_at       TIMESTAMP,
+    inbox             VARCHAR,
+    engine            VARCHAR,
+    model             VARCHAR,
+    checklist_id      VARCHAR,
+    checklist_version VARCHAR,
+    found             INTEGER,
+    skipped           INTEGER,
+    ok                INTEGER,
+    failed            INTEGER,
+    audio_seconds     DOUBLE,
+    report_path       VARCHAR,
+    error             VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS calls (
+    call_id        VARCHAR PRIMARY KEY,
+    sha256         VARCHAR NOT NULL UNIQUE,
+    path           VARCHAR NOT NULL,
+    file_name      VARCHAR NOT NULL,
+    size_bytes     BIGINT,
+    manager_id     VARCHAR,
+    started_at     TIMESTAMP,
+    direction      VARCHAR,
+    customer_phone VARCHAR,
+    status         VARCHAR NOT NULL CHECK (status IN ('ok', 'failed')),
+    error          VARCHAR,
+    warnings       VARCHAR[] NOT NULL DEFAULT [],
+    duration_s     DOUBLE,
+    channels       INTEGER,
+    language       VARCHAR,
+    engine         VARCHAR,
+    model          VARCHAR,
+    transcribe_s   DOUBLE,
+    run_id         VARCHAR,
+    processed_at   TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS segments (
+    call_id     VARCHAR NOT NULL,
+    idx         INTEGER NOT NULL,
+    speaker     VARCHAR NOT NULL CHECK (speaker IN ('agent', 'customer', 'unknown')),
+    start_s     DOUBLE NOT NULL,
+    end_s       DOUBLE NOT NULL,
+    text        VARCHAR NOT NULL,
+    avg_logprob DOUBLE,
+    PRIMARY KEY (call_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS item_results (
+    call_id           VARCHAR NOT NULL,
+    checklist_id      VARCHAR NOT NULL,
+    checklist_version VARCHAR NOT NULL,
+    checklist_hash    VARCHAR NOT NULL,
+    item_id           VARCHAR NOT NULL,
+    position          INTEGER NOT NULL,
+    verdict           VARCHAR NOT NULL CHECK (verdict IN ('pass', 'fail', 'na')),
+    weight            DOUBLE NOT NULL,
+    reason            VARCHAR NOT NULL DEFAULT '',
+    evidence          STRUCT(speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)[] NOT NULL DEFAULT [],
+    scored_at         TIMESTAMP NOT NULL,
+    PRIMARY KEY (call_id, checklist_hash, item_id)
+);
+
+CREATE TABLE IF NOT EXISTS call_scores (
+    call_id           VARCHAR NOT NULL,
+    checklist_id      VARCHAR NOT NULL,
+    checklist_version VARCHAR NOT NULL,
+    checklist_hash    VARCHAR NOT NULL,
+    score             DOUBLE CHECK (score BETWEEN 0 AND 100),
+    critical_failure  BOOLEAN NOT NULL,
+    n_pass            INTEGER NOT NULL,
+    n_fail            INTEGER NOT NULL,
+    n_na              INTEGER NOT NULL,
+    scored_at         TIMESTAMP NOT NULL,
+    PRIMARY KEY (call_id, checklist_hash)
+);
+
+-- Percent with one decimal; NULL when nothing was applicable (never a division by zero).
+CREATE OR REPLACE MACRO pass_rate(passes, applicable) AS round(100.0 * passes / nullif(applicable, 0), 1);
+
+-- Every call once, with its manager (or 'unassigned') and its most recent score, if any.
+CREATE OR REPLACE VIEW latest_scores AS
+SELECT
+    c.call_id,
+    coalesce(m.manager_id, 'unassigned') AS manager_id,
+    coalesce(m.name, 'unassigned') AS name,
+    coalesce(m.team, '') AS team,
+    c.started_at,
+    CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
+    c.status,
+    c.file_name,
+    c.direction,
+    c.duration_s,
+    s.checklist_id,
+    s.checklist_version,
+    s.checklist_hash,
+    s.score,
+    s.critical_failure,
+    coalesce(s.critical_failure OR s.score < 50, false) AS flagged,
+    s.n_pass,
+    s.n_fail,
+    s.n_na,
+    s.scored_at
+FROM calls c
+LEFT JOIN managers m ON m.manager_id = c.manager_id
+LEFT JOIN (
+    SELECT * FROM call_scores
+    QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY scored_at DESC, checklist_hash) = 1
+) s ON s.call_id = c.call_id;
+
+-- Each evidence quote of the latest verdicts, tied to the transcript segment it came from.
+CREATE OR REPLACE VIEW evidence_quotes AS
+WITH quotes AS (
+    SELECT l.call_id, l.manager_id, l.day, r.item_id, r.verdict,
+           generate_subscripts(r.evidence, 1) AS n, unnest(r.evidence) AS q
+    FROM latest_scores l
+    JOIN item_results r ON r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash
+)
+SELECT quotes.call_id, quotes.manager_id, quotes.day, quotes.item_id, quotes.verdict, quotes.n,
+       q.speaker, q.start_s, q.end_s, q.text, seg.idx AS seg_idx
+FROM quotes
+LEFT JOIN segments seg
+       ON seg.call_id = quotes.call_id AND seg.start_s <= q.end_s AND seg.end_s >= q.start_s
+-- A quote may touch two segments: prefer the same speaker, then the closest start.
+QUALIFY row_number() OVER (PARTITION BY quotes.call_id, quotes.item_id, quotes.n
+                           ORDER BY (seg.speaker = q.speaker) DESC, abs(seg.start_s - q.start_s), seg.idx) = 1;
+
+-- One row per call and checklist item of the call's latest score, with its quotes as a list.
+CREATE OR REPLACE VIEW latest_verdicts AS
+SELECT l.call_id, l.manager_id, l.name, l.team, l.started_at, l.day, l.score, l.critical_failure,
+       r.checklist_id, r.item_id, r.position, r.verdict, r.weight, r.reason,
+       coalesce(e.quotes, []) AS quotes
+FROM latest_scores l
+JOIN item_results r ON r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash
+LEFT JOIN (
+    SELECT call_id, item_id,
+           list({'speaker': speaker, 'start_s': start_s, 'end_s': end_s, 'text': text, 'seg_idx': seg_idx}
+                ORDER BY n) AS quotes
+    FROM evidence_quotes GROUP BY call_id, item_id
+) e ON e.call_id = r.call_id AND e.item_id = r.item_id;
+
+CREATE OR REPLACE VIEW manager_daily AS
+SELECT manager_id, name, team, day,
+       count(*) AS calls,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(score) AS scored,
+       round(avg(score), 1) AS avg_score,
+       count(*) FILTER (WHERE critical_failure) AS critical_failures,
+       round(sum(duration_s) / 60, 1) AS audio_minutes
+FROM latest_scores
+GROUP BY manager_id, name, team, day;
+
+CREATE OR REPLACE VIEW manager_item_pass_rates AS
+SELECT manager_id, name, team, checklist_id, item_id,
+       min(position) AS position,
+       count(*) FILTER (WHERE verdict <> 'na') AS applicable,
+       count(*) FILTER (WHERE verdict = 'pass') AS passes,
+       count(*) FILTER (WHERE verdict = 'fail') AS fails,
+       count(*) FILTER (WHERE verdict = 'na') AS na,
+       pass_rate(passes, applicable) AS pass_rate
+FROM latest_verdicts
+GROUP BY manager_id, name, team, checklist_id, item_id;
+
+CREATE OR REPLACE VIEW item_pass_rates AS
+SELECT checklist_id, item_id,
+       min(position) AS position,
+       sum(applicable)::BIGINT AS applicable,
+       sum(passes)::BIGINT AS passes,
+       sum(fails)::BIGINT AS fails,
+       sum(na)::BIGINT AS na,
+       pass_rate(sum(passes), sum(applicable)) AS pass_rate
+FROM manager_item_pass_rates
+GROUP BY checklist_id, item_id;
+
+CREATE OR REPLACE VIEW failed_calls AS
+SELECT c.call_id, l.manager_id, l.name, l.team, c.started_at, l.day, c.file_name, c.path,
+       c.error, c.run_id, c.processed_at
+FROM calls c
+JOIN latest_scores l ON l.call_id = c.call_id
+WHERE c.status = 'failed';
+
+COMMENT ON TABLE managers IS 'People who make the calls, loaded from managers.csv. Calls whose manager_id is missing here show as ''unassigned'' in views.';
+COMMENT ON COLUMN managers.manager_id IS 'Identifier used by the PBX (usually the extension), as found in file names or calls.csv.';
+COMMENT ON COLUMN managers.name IS 'Display name.';
+COMMENT ON COLUMN managers.team IS 'Team or department; empty when unknown.';
+
+COMMENT ON TABLE runs IS 'One row per pipeline run (nightly or manual): what it found and did.';
+COMMENT ON COLUMN runs.run_id IS 'Identifier of the run; calls.run_id points here.';
+COMMENT ON COLUMN runs.started_at IS 'When the run started (UTC).';
+COMMENT ON COLUMN runs.finished_at IS 'When the run finished (UTC); NULL while running or if it crashed.';
+COMMENT ON COLUMN runs.inbox IS 'Folder the recordings were read from.';
+COMMENT ON COLUMN runs.engine IS 'Speech-to-text engine: faster-whisper or openai-whisper.';
+COMMENT ON COLUMN runs.model IS 'Whisper model name or path.';
+COMMENT ON COLUMN runs.checklist_id IS 'Checklist the calls were scored against.';
+COMMENT ON COLUMN runs.checklist_version IS 'Version of that checklist.';
+COMMENT ON COLUMN runs.found IS 'Audio files found in the inbox.';
+COMMENT ON COLUMN runs.skipped IS 'Files skipped because the same bytes were processed before.';
+COMMENT ON COLUMN runs.ok IS 'Calls transcribed and scored.';
+COMMENT ON COLUMN runs.failed IS 'Calls that failed; see calls.error.';
+COMMENT ON COLUMN runs.audio_seconds IS 'Seconds of audio processed.';
+COMMENT ON COLUMN runs.report_path IS 'Path of the index.html the run rendered.';
+COMMENT ON COLUMN runs.error IS 'Why the whole run failed, if it did.';
+
+COMMENT ON TABLE calls IS 'One row per recording (identified by its bytes), processed or failed.';
+COMMENT ON COLUMN calls.call_id IS 'Call identifier from the PBX metadata or the file name.';
+COMMENT ON COLUMN calls.sha256 IS 'SHA-256 of the audio file: the same bytes are never processed twice.';
+COMMENT ON COLUMN calls.path IS 'Path of the recording when it was processed.';
+COMMENT ON COLUMN calls.file_name IS 'File name of the recording.';
+COMMENT ON COLUMN calls.size_bytes IS 'File size in bytes.';
+COMMENT ON COLUMN calls.manager_id IS 'Manager as recorded by the PBX; may be NULL or absent from managers.';
+COMMENT ON COLUMN calls.started_at IS 'When the call started, PBX local time; NULL if the metadata had no date.';
+COMMENT ON COLUMN calls.direction IS 'in or out (or whatever the PBX wrote).';
+COMMENT ON COLUMN calls.customer_phone IS 'Customer phone number: personal data, reports show only its last digits.';
+COMMENT ON COLUMN calls.status IS 'ok (transcribed and scored) or failed (see error).';
+COMMENT ON COLUMN calls.error IS 'Why processing failed; NULL when status is ok.';
+COMMENT ON COLUMN calls.warnings IS 'Problems that did not stop processing (bad metadata, low confidence, ...).';
+COMMENT ON COLUMN calls.duration_s IS 'Audio duration in seconds.';
+COMMENT ON COLUMN calls.channels IS 'Audio channels: 2 usually means agent and customer on separate channels.';
+COMMENT ON COLUMN calls.language IS 'Language of the transcript (ISO code).';
+COMMENT ON COLUMN calls.engine IS 'Speech-to-text engine used.';
+COMMENT ON COLUMN calls.model IS 'Whisper model used.';
+COMMENT ON COLUMN calls.transcribe_s IS 'Wall-clock seconds spent transcribing.';
+COMMENT ON COLUMN calls.run_id IS 'Run that processed the call (runs.run_id).';
+COMMENT ON COLUMN calls.processed_at IS 'When the call was stored (UTC).';
+
+COMMENT ON TABLE segments IS 'Transcript of each call: one row per utterance, in time order.';
+COMMENT ON COLUMN segments.call_id IS 'calls.call_id';
+COMMENT ON COLUMN segments.idx IS 'Position in the dialogue, from 0; reports link to it as #seg-<idx>.';
+COMMENT ON COLUMN segments.speaker IS 'agent, customer or unknown.';
+COMMENT ON COLUMN segments.start_s IS 'Start, seconds from the beginning of the call.';
+COMMENT ON COLUMN segments.end_s IS 'End, seconds from the beginning of the call.';
+COMMENT ON COLUMN segments.text IS 'What was said, as recognised (may contain recognition errors).';
+COMMENT ON COLUMN segments.avg_logprob IS 'Recogniser confidence (closer to 0 is surer); NULL if unknown.';
+
+COMMENT ON TABLE item_results IS 'Verdict on each checklist item for each call, with the quotes that justify it. A call rescored with another checklist gets more rows (another checklist_hash).';
+COMMENT ON COLUMN item_results.call_id IS 'calls.call_id';
+COMMENT ON COLUMN item_results.checklist_id IS 'Checklist identifier, e.g. sales_call.';
+COMMENT ON COLUMN item_results.checklist_version IS 'Checklist version as written in its file.';
+COMMENT ON COLUMN item_results.checklist_hash IS 'Hash of the checklist content: tells apart edits that kept the version.';
+COMMENT ON COLUMN item_results.item_id IS 'Checklist item: introduced, asked_convenient, handled_objections, recorded_outcome, politeness, ...';
+COMMENT ON COLUMN item_results.position IS 'Order of the item in the checklist, from 0.';
+COMMENT ON COLUMN item_results.verdict IS 'pass, fail or na (not applicable, e.g. no objection was raised).';
+COMMENT ON COLUMN item_results.weight IS 'Weight of the item in the call score.';
+COMMENT ON COLUMN item_results.reason IS 'One line explaining the verdict.';
+COMMENT ON COLUMN item_results.evidence IS 'Quotes behind the verdict: list of {speaker, start_s, end_s, text}.';
+COMMENT ON COLUMN item_results.scored_at IS 'When the verdict was stored (UTC).';
+
+COMMENT ON TABLE call_scores IS 'Score of each call against a checklist; latest_scores picks the most recent per call.';
+COMMENT ON COLUMN call_scores.call_id IS 'calls.call_id';
+COMMENT ON COLUMN call_scores.checklist_id IS 'Checklist identifier.';
+COMMENT ON COLUMN call_scores.checklist_version IS 'Checklist version.';
+COMMENT ON COLUMN call_scores.checklist_hash IS 'Hash of the checklist content.';
+COMMENT ON COLUMN call_scores.score IS 'Weighted share of applicable items passed, 0..100; NULL if no item applied.';
+COMMENT ON COLUMN call_scores.critical_failure IS 'A critical item failed (e.g. rudeness): review whatever the score.';
+COMMENT ON COLUMN call_scores.n_pass IS 'Items passed.';
+COMMENT ON COLUMN call_scores.n_fail IS 'Items failed.';
+COMMENT ON COLUMN call_scores.n_na IS 'Items not applicable.';
+COMMENT ON COLUMN call_scores.scored_at IS 'When the score was stored (UTC).';
+
+COMMENT ON VIEW latest_scores IS 'Every call once, with manager (''unassigned'' if unknown), day (of started_at, or of processed_at when the PBX gave no date), status and its most recent score. flagged = critical failure or score below 50.';
+COMMENT ON VIEW evidence_quotes IS 'One row per evidence quote of the latest verdicts, with seg_idx: the transcript segment it came from.';
+COMMENT ON VIEW latest_verdicts IS 'One row per call and checklist item of the latest score, with manager, day and the quotes (with seg_idx).';
+COMMENT ON VIEW manager_daily IS 'Per manager and day: calls, failed, scored, avg_score (0..100), critical_failures, audio_minutes.';
+COMMENT ON VIEW manager_item_pass_rates IS 'Per manager and checklist item: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
+COMMENT ON VIEW item_pass_rates IS 'Per checklist item over the whole team: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
+COMMENT ON VIEW failed_calls IS 'Calls that could not be processed, with the error and the file name.';

@@ -1,0 +1,67 @@
+-- Statements pipeline/store.py runs. Each block is one statement, named by its "-- name:" line.
+
+-- name: known_calls
+SELECT sha256, status FROM calls;
+
+-- name: upsert_manager
+INSERT INTO managers (manager_id, name, team) VALUES ($manager_id, $name, $team)
+ON CONFLICT (manager_id) DO UPDATE SET name = excluded.name, team = excluded.team;
+
+-- name: start_run
+INSERT INTO runs (run_id, started_at, inbox, engine, model, checklist_id, checklist_version)
+VALUES ($run_id, $started_at, $inbox, $engine, $model, $checklist_id, $checklist_version)
+ON CONFLICT (run_id) DO UPDATE SET
+    started_at = excluded.started_at, inbox = excluded.inbox, engine = excluded.engine,
+    model = excluded.model, checklist_id = excluded.checklist_id,
+    checklist_version = excluded.checklist_version;
+
+-- name: finish_run
+UPDATE runs SET finished_at = $finished_at, found = $found, skipped = $skipped, ok = $ok,
+    failed = $failed, audio_seconds = $audio_seconds, report_path = $report_path, error = $error
+WHERE run_id = $run_id;
+
+-- name: calls_matching
+-- The stored calls a new write could collide with: same call_id or same bytes.
+SELECT call_id, sha256, status FROM calls WHERE call_id = $call_id OR sha256 = $sha256;
+
+-- name: delete_call
+DELETE FROM calls WHERE call_id = $call_id;
+
+-- name: delete_segments
+DELETE FROM segments WHERE call_id = $call_id;
+
+-- name: delete_item_results
+DELETE FROM item_results WHERE call_id = $call_id AND checklist_hash = $checklist_hash;
+
+-- name: delete_call_score
+DELETE FROM call_scores WHERE call_id = $call_id AND checklist_hash = $checklist_hash;
+
+-- name: insert_call
+INSERT INTO calls (call_id, sha256, path, file_name, size_bytes, manager_id, started_at, direction,
+                   customer_phone, status, error, warnings, duration_s, channels, language, engine,
+                   model, transcribe_s, run_id, processed_at)
+VALUES ($call_id, $sha256, $path, $file_name, $size_bytes, $manager_id, $started_at, $direction,
+        $customer_phone, $status, $error, $warnings, $duration_s, $channels, $language, $engine,
+        $model, $transcribe_s, $run_id, $processed_at);
+
+-- name: insert_segments
+-- The whole transcript in one statement: $segments is a list of structs.
+INSERT INTO segments (call_id, idx, speaker, start_s, end_s, text, avg_logprob)
+SELECT $call_id, s.idx, s.speaker, s.start_s, s.end_s, s.text, s.avg_logprob
+FROM (SELECT unnest($segments::STRUCT(idx INTEGER, speaker VARCHAR, start_s DOUBLE, end_s DOUBLE,
+                                      text VARCHAR, avg_logprob DOUBLE)[]) AS s);
+
+-- name: insert_item_results
+-- Every verdict of one score in one statement: $items is a list of structs.
+INSERT INTO item_results (call_id, checklist_id, checklist_version, checklist_hash, item_id, position,
+                          verdict, weight, reason, evidence, scored_at)
+SELECT $call_id, $checklist_id, $checklist_version, $checklist_hash, i.item_id, i.position,
+       i.verdict, i.weight, i.reason, i.evidence, $scored_at
+FROM (SELECT unnest($items::STRUCT(item_id VARCHAR, position INTEGER, verdict VARCHAR, weight DOUBLE, reason VARCHAR,
+                                   evidence STRUCT(speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)[])[]) AS i);
+
+-- name: insert_call_score
+INSERT INTO call_scores (call_id, checklist_id, checklist_version, checklist_hash, score,
+                         critical_failure, n_pass, n_fail, n_na, scored_at)
+VALUES ($call_id, $checklist_id, $checklist_version, $checklist_hash, $score,
+        $critical_failure, $n_pass, $n_fail, $n_na, $scored_at);

@@ -1,0 +1,208 @@
+"""DuckDB storage: the only module that talks to the database.
+
+The schema (tables, views, comments) is sql/schema.sql; every other statement is a named block
+in sql/*.sql. Each call is written in one transaction, so a crash or a rejected value never
+leaves half a call behind. One Store holds one connection; a lock serialises writing threads
+(Prefect runs tasks in a thread pool), reads get a cursor each, and DuckDB itself allows one
+writing process per file.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .domain import CallError, CallResult, CallScore, Manager, RunSummary
+
+SQL_DIR = Path(__file__).parent / "sql"
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+class CallConflict(CallError):
+    """Storing this call would overwrite a different call's data; the caller records it."""
+
+
+@cache
+def named_queries() -> dict[str, str]:
+    """Every `-- name: x` block of sql/*.sql (schema.sql is applied whole, not by name)."""
+    queries: dict[str, str] = {}
+    for file in sorted(SQL_DIR.glob("*.sql")):
+        for block in re.split(r"^-- name: *", file.read_text(encoding="utf-8"), flags=re.M)[1:]:
+            name, _, body = block.partition("\n")
+            name = name.strip()
+            if name in queries:
+                raise ValueError(f"query {name!r} is defined twice in {SQL_DIR}")
+            queries[name] = body.strip()
+    return queries
+
+
+def sql(name: str) -> str:
+    try:
+        return named_queries()[name]
+    except KeyError:
+        raise KeyError(f"no query named {name!r} in {SQL_DIR}; known: {', '.join(sorted(named_queries()))}") from None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # columns are naive TIMESTAMP in UTC
+
+
+class Store:
+    """The callqa database. A read-write open creates the file and applies the schema. Read-only
+    opens (reports, ad-hoc SQL) may run side by side, but not while a process has it open for
+    writing: DuckDB locks the file."""
+
+    def __init__(self, path: Path | str, read_only: bool = False):
+        path = Path(path)
+        if read_only and not path.exists():
+            raise FileNotFoundError(f"no callqa database at {path}")
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(path), read_only=read_only)
+        self._lock = threading.Lock()
+        if not read_only:
+            self._con.execute((SQL_DIR / "schema.sql").read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            self._con.begin()
+            try:
+                yield self._con
+            except BaseException:
+                self._con.rollback()
+                raise
+            self._con.commit()
+
+    def query(self, sql_name_or_text: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run a named query from sql/*.sql, or any SQL text; rows as dicts."""
+        return list(self.stream(sql_name_or_text, params))
+
+    def stream(self, sql_name_or_text: str, params: Sequence[Any] | dict[str, Any] = (),
+               batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Like query, a batch at a time. Each stream has its own cursor, so several can be
+        read side by side and threads can read while another writes."""
+        text = sql(sql_name_or_text) if _NAME.fullmatch(sql_name_or_text) else sql_name_or_text
+        with self._con.cursor() as cursor:
+            cursor.execute(text, params)
+            names = [d[0] for d in cursor.description or ()]
+            while rows := cursor.fetchmany(batch):
+                yield from (dict(zip(names, row)) for row in rows)
+
+    def known_calls(self) -> dict[str, str]:
+        """sha256 -> status of every stored call: the inbox scan skips or retries by it."""
+        return {r["sha256"]: r["status"] for r in self.query("known_calls")}
+
+    def upsert_managers(self, managers: Iterable[Manager]) -> None:
+        rows = [{"manager_id": m.manager_id, "name": m.name, "team": m.team} for m in managers]
+        if rows:
+            with self._transaction() as con:
+                con.executemany(sql("upsert_manager"), rows)
+
+    def start_run(self, run_id: str, inbox: str, engine: str, model: str,
+                  checklist_id: str, checklist_version: str) -> None:
+        with self._transaction() as con:
+            con.execute(sql("start_run"), {
+                "run_id": run_id, "started_at": _utcnow(), "inbox": str(inbox), "engine": engine,
+                "model": model, "checklist_id": checklist_id, "checklist_version": checklist_version})
+
+    def finish_run(self, summary: RunSummary, error: str | None = None) -> None:
+        with self._transaction() as con:
+            (updated,) = con.execute(sql("finish_run"), {
+                "run_id": summary.run_id, "finished_at": _utcnow(), "found": summary.found,
+                "skipped": summary.skipped, "ok": summary.ok, "failed": summary.failed,
+                "audio_seconds": summary.audio_seconds, "report_path": summary.report,
+                "error": error}).fetchone()
+            if not updated:
+                raise KeyError(f"run {summary.run_id!r} was never started")
+
+    def write_call(self, result: CallResult, run_id: str) -> None:
+        """Store one call (row, transcript, verdicts, score) atomically; idempotent.
+
+        Rewriting a stored call replaces its rows (scores from other checklists stay); a failed
+        call is replaced by its retry, even under a new call_id. Raises CallConflict instead of
+        touching another recording's call_id, or of replacing an ok call by a failure.
+        """
+        rec = result.recording
+        call_id = rec.meta.call_id
+        now = _utcnow()
+        with self._transaction() as con:
+            self._make_room(con, result)
+            con.execute(sql("insert_call"), self._call_row(result, run_id, now))
+            if result.transcript:
+                con.execute(sql("insert_segments"), {"call_id": call_id, "segments": [
+                    {"idx": i, "speaker": s.speaker, "start_s": s.start, "end_s": s.end, "text": s.text,
+                     "avg_logprob": s.avg_logprob} for i, s in enumerate(result.transcript.segments)]})
+            if result.score:
+                self._insert_score(con, call_id, result.score, now)
+
+    def _make_room(self, con: duckdb.DuckDBPyConnection, result: CallResult) -> None:
+        """Delete what this write replaces, or raise CallConflict if it belongs to another call."""
+        call_id, sha = result.recording.meta.call_id, result.recording.sha256
+        for old_id, old_sha, old_status in con.execute(
+                sql("calls_matching"), {"call_id": call_id, "sha256": sha}).fetchall():
+            if old_sha != sha:
+                raise CallConflict(f"call_id {call_id!r} is already stored for a different recording "
+                                   f"(sha256 {old_sha[:12]}…); not overwriting it")
+            if old_id != call_id and old_status != "failed":
+                raise CallConflict(f"this recording is already stored as call {old_id!r}")
+            if old_status == "ok" and result.status == "failed":
+                raise CallConflict(f"call {call_id!r} is stored ok; a failed retry does not replace it")
+            con.execute(sql("delete_segments"), {"call_id": old_id})
+            if result.score:
+                keys = {"call_id": old_id, "checklist_hash": result.score.checklist_hash}
+                con.execute(sql("delete_item_results"), keys)
+                con.execute(sql("delete_call_score"), keys)
+            con.execute(sql("delete_call"), {"call_id": old_id})
+
+    @staticmethod
+    def _call_row(result: CallResult, run_id: str, now: datetime) -> dict[str, Any]:
+        rec, meta, info = result.recording, result.recording.meta, result.transcription
+        transcript = result.transcript
+        return {
+            "call_id": meta.call_id, "sha256": rec.sha256, "path": str(rec.path),
+            "file_name": rec.path.name, "size_bytes": rec.size, "manager_id": meta.manager_id,
+            # The office's wall-clock time, as the PBX wrote it: DuckDB would shift an aware one to UTC.
+            "started_at": meta.started_at and meta.started_at.replace(tzinfo=None), "direction": meta.direction,
+            "customer_phone": meta.customer_phone, "status": result.status, "error": result.error,
+            # Scan warnings and processing warnings together, each once, in the order they arose.
+            "warnings": list(dict.fromkeys(rec.warnings + result.warnings)),
+            "duration_s": result.audio_duration if result.audio_duration is not None
+            else (transcript.duration if transcript else None),
+            "channels": result.channels,
+            "language": transcript.language if transcript else (info.language if info else None),
+            "engine": info.engine if info else None, "model": info.model if info else None,
+            "transcribe_s": info.seconds if info else None, "run_id": run_id, "processed_at": now,
+        }
+
+    @staticmethod
+    def _insert_score(con: duckdb.DuckDBPyConnection, call_id: str, score: CallScore, now: datetime) -> None:
+        checklist = {"call_id": call_id, "checklist_id": score.checklist_id,
+                     "checklist_version": score.checklist_version,
+                     "checklist_hash": score.checklist_hash, "scored_at": now}
+        con.execute(sql("insert_item_results"), {**checklist, "items": [
+            {"item_id": v.item_id, "position": i, "verdict": v.verdict, "weight": v.weight, "reason": v.reason,
+             "evidence": [{"speaker": e.speaker, "start_s": e.start, "end_s": e.end, "text": e.text}
+                          for e in v.evidence]}
+            for i, v in enumerate(score.items)]})
+        verdicts = [v.verdict for v in score.items]
+        con.execute(sql("insert_call_score"), {
+            **checklist, "score": score.score, "critical_failure": score.critical_failure,
+            "n_pass": verdicts.count("pass"), "n_fail": verdicts.count("fail"),
+            "n_na": verdicts.count("na")})

@@ -1,0 +1,336 @@
+"""Scoring transcripts against a checklist: pure functions, no I/O.
+
+A call is read as turns (consecutive segments of one speaker); phrases are searched within a
+turn, so a phrase may run across the segments Whisper cut it into. Every verdict cites the
+segments it rests on, so a QA lead can check the machine in seconds.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Mapping, Sequence
+
+from .checklist import (AllOf, AnyOf, Checklist, ChecklistError, Item, Match, Pattern, Ref,
+                        Together, Window)
+from .domain import CallScore, Evidence, ItemVerdict, Segment, Speaker, Transcript
+from .lemmas import Token, lemmatise, negated_at, transcript_language
+
+
+@dataclass(frozen=True)
+class _Turn:
+    speaker: Speaker
+    segments: tuple[Segment, ...]
+    tokens: tuple[Token, ...]
+    origin: tuple[int, ...]  # for each token, the index of its segment in `segments`
+
+    @property
+    def start(self) -> float:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> float:
+        return self.segments[-1].end
+
+
+@dataclass(frozen=True)
+class _Hit:
+    turn: int
+    start: int  # token span [start, end) within the turn
+    end: int
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What searching a match tree in some turns gave."""
+    ok: bool
+    leaves: tuple[tuple[str, tuple[_Hit, ...]], ...]  # phrase sets found, with their hits
+    missing: str  # what was not found, in words; "" when ok
+
+
+def score_transcript(transcript: Transcript, checklist: Checklist) -> CallScore:
+    return score_transcripts([transcript], checklist)[0]
+
+
+def score_transcripts(transcripts: Sequence[Transcript], checklist: Checklist) -> list[CallScore]:
+    """Score many calls; all segments of one language are lemmatised in one batch."""
+    languages = [transcript_language(t) for t in transcripts]
+    for transcript, lang in zip(transcripts, languages):
+        if lang not in checklist.languages:
+            raise ChecklistError(f"call {transcript.call_id}: checklist {checklist.id!r} has no "
+                                 f"{lang!r} phrases (it covers {', '.join(checklist.languages)})")
+    tokens: list[list[tuple[Token, ...]]] = [[] for _ in transcripts]
+    for lang in dict.fromkeys(languages):
+        members = [i for i, l in enumerate(languages) if l == lang]
+        batch = iter(lemmatise((s.text for i in members for s in transcripts[i].segments), lang))
+        for i in members:
+            tokens[i] = [next(batch) for _ in transcripts[i].segments]
+    return [_score(t, lang, toks, checklist)
+            for t, lang, toks in zip(transcripts, languages, tokens)]
+
+
+def _score(transcript: Transcript, lang: str, tokens: list[tuple[Token, ...]],
+           checklist: Checklist) -> CallScore:
+    segments = transcript.segments
+    end = transcript.duration or max((s.end for s in segments), default=0.0)
+    call = _Call.read(_turns(segments, tokens), lang, checklist, end)
+    judged = [_judge(item, call) for item in checklist.items]
+    verdicts = tuple(v for v, _ in judged)
+    applicable = [v for v in verdicts if v.verdict != "na"]
+    total = sum(v.weight for v in applicable)
+    passed = sum(v.weight for v in applicable if v.verdict == "pass")
+    return CallScore(
+        call_id=transcript.call_id, checklist_id=checklist.id,
+        checklist_version=checklist.version, checklist_hash=checklist.hash,
+        score=round(100 * passed / total, 1) if total else None, items=verdicts,
+        critical_failure=any(critical for _, critical in judged))
+
+
+def _turns(segments: Sequence[Segment], tokens: Sequence[tuple[Token, ...]]) -> tuple[_Turn, ...]:
+    # Segments of "unknown" speakers (mono recordings) are each a turn of their own.
+    groups: list[list[int]] = []
+    for i in sorted(range(len(segments)), key=lambda i: segments[i].start):
+        speaker = segments[i].speaker
+        if groups and speaker != "unknown" and segments[groups[-1][-1]].speaker == speaker:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return tuple(
+        _Turn(segments[g[0]].speaker, tuple(segments[i] for i in g),
+              tuple(t for i in g for t in tokens[i]),
+              tuple(k for k, i in enumerate(g) for _ in tokens[i]))
+        for g in groups)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call's turns, with every phrase set's hits per turn worked out up front."""
+    turns: tuple[_Turn, ...]
+    end: float  # seconds
+    hits: Mapping[tuple[str, int], tuple[tuple[int, int], ...]]  # (set, turn) -> token spans
+    # Hits that an `unless` set cancelled, with that set's name: shown when an item fails, so
+    # a reviewer sees why «вам удобно в четверг?» did not count.
+    excluded: Mapping[tuple[str, int], tuple[tuple[tuple[int, int], str], ...]]
+
+    @classmethod
+    def read(cls, turns: tuple[_Turn, ...], lang: str, checklist: Checklist, end: float) -> _Call:
+        raw = {(name, t): tuple(sorted({span for p in phrase_set.patterns[lang]
+                                        for span in _spans(p, turn.tokens, lang)}))
+               for name, phrase_set in checklist.phrases.items() for t, turn in enumerate(turns)}
+        hits, excluded = {}, {}
+        for (name, t), spans in raw.items():
+            # A hit overlapping a hit of one of the set's `unless` sets does not count.
+            by = {h: next((other for other in checklist.phrases[name].unless
+                           for b in raw[other, t] if h[0] < b[1] and b[0] < h[1]), None)
+                  for h in spans}
+            hits[name, t] = tuple(h for h in spans if by[h] is None)
+            excluded[name, t] = tuple((h, by[h]) for h in spans if by[h])
+        return cls(turns, end, hits, excluded)
+
+    def lenient(self) -> _Call:
+        """The same call with every `unless` ignored."""
+        return replace(self, hits={
+            key: tuple(sorted(spans + tuple(h for h, _ in self.excluded[key])))
+            for key, spans in self.hits.items()})
+
+    def window(self, window: Window) -> tuple[int, ...]:
+        ids = [i for i, t in enumerate(self.turns) if _speaks(t.speaker, window.speaker)]
+        if window.first_turns:
+            ids = self.take(ids, window.first_turns, window.speaker)
+        elif window.last_turns:
+            ids = self.take(ids[::-1], window.last_turns, window.speaker)[::-1]
+        elif window.first_seconds:
+            ids = [i for i in ids if self.turns[i].start < window.first_seconds]
+        elif window.last_seconds:
+            ids = [i for i in ids if self.turns[i].end > self.end - window.last_seconds]
+        return tuple(ids)
+
+    def take(self, ids: Sequence[int], n: int, role: str) -> list[int]:
+        """The first n of these turns for a role. In a mono recording about half the turns
+        are the other side's, so an "unknown" turn counts as half a turn of the role."""
+        kept: list[int] = []
+        used = 0.0
+        for i in ids:
+            used += 0.5 if self.turns[i].speaker == "unknown" and role != "any" else 1.0
+            if used > n:
+                break
+            kept.append(i)
+        return kept
+
+    def find(self, match: Match, turns: Sequence[int]) -> _Found:
+        if isinstance(match, Ref):
+            hits = tuple(_Hit(t, s, e) for t in turns for s, e in self.hits[match.name, t])
+            return _Found(bool(hits), ((match.name, hits),) if hits else (),
+                          "" if hits else _describe(match))
+        if isinstance(match, Together):
+            each = AllOf(match.children)
+            found_in = next((f for t in turns if (f := self.find(each, (t,))).ok), None)
+            if found_in:
+                return found_in
+            partial = self.find(each, turns)
+            return _Found(False, partial.leaves, partial.missing or _describe(match))
+        found = [self.find(child, turns) for child in match.children]
+        if isinstance(match, AllOf):
+            ok = all(f.ok for f in found)
+            if ok and len(turns) > 1:  # cite one turn that has it all, where there is one
+                single = next((f for t in turns if (f := self.find(match, (t,))).ok), None)
+                if single:
+                    return single
+            missing = " and ".join(f"({f.missing})" if " or " in f.missing else f.missing
+                                   for f in found if not f.ok)
+        else:
+            ok = any(f.ok for f in found)
+            found = [f for f in found if f.ok] or found  # a pass cites only what made it pass
+            missing = "" if ok else " or ".join(f.missing for f in found)
+        return _Found(ok, tuple(leaf for f in found for leaf in f.leaves), missing)
+
+    def evidence(self, hits: Sequence[_Hit]) -> tuple[Evidence, ...]:
+        quotes: dict[Evidence, None] = {}
+        for hit in hits:
+            turn = self.turns[hit.turn]
+            segs = turn.segments[turn.origin[hit.start]:turn.origin[hit.end - 1] + 1]
+            quotes[Evidence(segs[0].speaker, segs[0].start, segs[-1].end,
+                            " ".join(s.text.strip() for s in segs))] = None
+        return tuple(sorted(quotes, key=lambda e: e.start))
+
+    def words(self, hit: _Hit) -> str:
+        text = " ".join(t.text for t in self.turns[hit.turn].tokens[hit.start:hit.end])
+        return re.sub(r" (?=n't|')", "", text)  # "do n't" -> "don't"
+
+
+def _spans(pattern: Pattern, tokens: tuple[Token, ...], lang: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the first match found at each start position."""
+    first = pattern.slots[0].forms
+    for start in range(min(1, len(tokens)) if pattern.at_start else len(tokens)):
+        if not first & tokens[start].forms:  # the cheap test first: most positions fail here
+            continue
+        end = next((e for e in _ends(pattern, tokens, start, 0)
+                    if not pattern.at_end or e == len(tokens)), None)
+        if end is not None and (pattern.negated or not negated_at(tokens, start, lang)):
+            yield start, end
+
+
+def _ends(pattern: Pattern, tokens: tuple[Token, ...], pos: int, k: int) -> Iterator[int]:
+    """Every end index at which slots k.. of the pattern match, slot k at pos or within its gap."""
+    slot = pattern.slots[k]
+    for j in range(pos, min(pos + (slot.gap_before if k else 0) + 1, len(tokens))):
+        if slot.forms & tokens[j].forms:
+            if k + 1 == len(pattern.slots):
+                yield j + 1
+            else:
+                yield from _ends(pattern, tokens, j + 1, k + 1)
+
+
+def _describe(match: Match) -> str:
+    """A match tree in words, for reasons: "greeting and (own name or company)"."""
+    if isinstance(match, Ref):
+        return match.name.replace("_", " ")
+    parts = [_describe(c) for c in match.children]
+    if isinstance(match, AnyOf):
+        return " or ".join(parts)
+    joined = " and ".join(f"({p})" if " or " in p else p for p in parts)
+    return f"{joined} in one turn" if isinstance(match, Together) else joined
+
+
+def _speaks(speaker: Speaker, role: str) -> bool:
+    return role == "any" or speaker == "unknown" or speaker == role
+
+
+def _whose(speaker: str) -> str:
+    return {"agent": "the agent's", "customer": "the customer's"}.get(speaker, "the")
+
+
+def _where(window: Window) -> str:
+    who = _whose(window.speaker)
+    if window.first_turns:
+        return f"{who} first {_count(window.first_turns, 'turn')}"
+    if window.last_turns:
+        return f"{who} last {_count(window.last_turns, 'turn')}"
+    if window.first_seconds:
+        return f"{who} turns in the first {window.first_seconds:g} s"
+    if window.last_seconds:
+        return f"{who} turns in the last {window.last_seconds:g} s"
+    return f"{who} turns"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+def _names(found: _Found) -> str:
+    return ", ".join(name.replace("_", " ") for name, _ in found.leaves)
+
+
+def _firsts(found: _Found) -> list[_Hit]:
+    return [hits[0] for _, hits in found.leaves]
+
+
+_Verdict = Callable[[str, Sequence[_Hit], str], ItemVerdict]
+
+
+def _judge(item: Item, call: _Call) -> tuple[ItemVerdict, bool]:
+    """The item's verdict, and whether it is a critical failure."""
+    def verdict(v: str, hits: Sequence[_Hit], reason: str) -> ItemVerdict:
+        return ItemVerdict(item.id, v, item.weight, call.evidence(hits), reason)
+
+    if item.forbidden:
+        bad = call.find(item.forbidden.match, call.window(item.forbidden.window))
+        if bad.ok:
+            hits = sorted((h for _, hs in bad.leaves for h in hs), key=lambda h: (h.turn, h.start))
+            more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+            reason = (f"{_names(bad)}: «{call.words(hits[0])}» at "
+                      f"{_clock(call.turns[hits[0].turn].start)}{more}")
+            return verdict("fail", hits, reason), item.critical or item.forbidden.critical
+    v = _conditional(item, call, verdict) if item.trigger else _plain(item, call, verdict)
+    return v, item.critical and v.verdict == "fail"
+
+
+def _plain(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
+    where = _where(item.scope)
+    turns = call.window(item.scope)
+    found = call.find(item.match, turns)
+    if found.ok:
+        return verdict("pass", _firsts(found), f"{_names(found)} in {where}")
+    partial = f" (found {_names(found)})" if found.leaves else ""
+    # Would it have passed but for an `unless`? Then say which words did not count, and why.
+    would = call.lenient().find(item.match, turns)
+    excused = [(hits[0], by) for name, hits in would.leaves if would.ok
+               for span, by in call.excluded[name, hits[0].turn]
+               if span == (hits[0].start, hits[0].end)]
+    why_not = "".join(f"; «{call.words(h)}» does not count ({by.replace('_', ' ')})"
+                      for h, by in excused)
+    return verdict("fail", _firsts(found) + [h for h, _ in excused],
+                   f"no {found.missing} in {where}{partial}{why_not}")
+
+
+def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
+    """Every trigger (an objection) needs a response within the next few turns."""
+    trigger, response = item.trigger, item.response
+    triggers = [(t, f) for t in call.window(trigger.window)
+                if (f := call.find(trigger.match, (t,))).ok]
+    if not triggers:
+        return verdict("na", (), f"no {_describe(trigger.match)} in {_where(trigger.window)}")
+    within = f"{_whose(response.speaker)} next {_count(response.within_turns, 'turn')}"
+    cited: list[_Hit] = []
+    unanswered: list[tuple[_Hit, str]] = []
+    for t, found in triggers:
+        after = call.take([i for i in range(t + 1, len(call.turns))
+                           if _speaks(call.turns[i].speaker, response.speaker)],
+                          response.within_turns, response.speaker)
+        reply = call.find(response.match, after)
+        if not reply.ok and cited and response.repeat_match:  # cited: one was answered before
+            reply = call.find(response.repeat_match, after)
+        what = f"{_names(found)} at {_clock(call.turns[t].start)}"
+        if reply.ok:
+            cited += _firsts(found)[:1] + _firsts(reply)
+        else:
+            unanswered.append((_firsts(found)[0], f"{what} got no answer in {within}" if after
+                               else f"{what}: the call ended right after it"))
+    if unanswered:
+        return verdict("fail", [h for h, _ in unanswered], "; ".join(why for _, why in unanswered))
+    times = ", ".join(_clock(call.turns[t].start) for t, _ in triggers)
+    return verdict("pass", cited, f"{_count(len(triggers), _names(triggers[0][1]))} "
+                                  f"(at {times}) answered within {within}")

@@ -18,22 +18,28 @@ from .dialogue import label, merge_channels
 from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
 from .score import score_transcript
 from .transcribe import Engine
+from .vad import speech_spans
 
 MB = 1024 * 1024
 
 
 def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[Segment, ...], str]:
-    """Each side separately, then one dialogue. Stereo sides get their roles; mono is 'unknown'."""
+    """Each side's speech spans separately, then one dialogue. Stereo sides get their roles;
+    mono is 'unknown'."""
     roles = cfg.stereo_roles if len(audio.channels) == 2 else ("unknown",)
     language = None if cfg.language == "auto" else cfg.language
     sides = []
     for samples, role in zip(audio.channels, roles):
         if float(np.abs(samples).max()) < SILENCE_PEAK:
             continue  # a muted side: Whisper would only hallucinate on it
-        segments, detected = engine.transcribe(samples, language)
-        # The first side with speech fixes the language for the other, so one call is one language.
-        language = language or (detected if segments else None)
-        sides.append(label(segments, role))
+        side: list[Segment] = []
+        for span in speech_spans(samples):
+            segments, detected = engine.transcribe(span.cut(samples), language)
+            # The first speech heard fixes the language, so one call is one language.
+            language = language or (detected if segments else None)
+            side += [replace(s, start=round(s.start + span.start, 3), end=round(s.end + span.start, 3))
+                     for s in segments]
+        sides.append(label(side, role))
     return merge_channels(sides), language or "unknown"
 
 

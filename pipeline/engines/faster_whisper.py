@@ -24,8 +24,8 @@ class FasterWhisperEngine:
         segments, info = self._model.transcribe(
             samples, language=wanted_language(language), beam_size=self._beam_size,
             initial_prompt=self._initial_prompt,
-            # The bundled Silero VAD skips silence and hold music, where Whisper hallucinates.
-            vad_filter=True,
+            # Samples arrive as speech spans cut by pipeline.vad: a second VAD pass would only trim.
+            vad_filter=False,
             # Call audio repeats itself; carrying text over lets one bad guess snowball.
             condition_on_previous_text=False)
         # `segments` is a lazy generator: decoding happens while it is consumed.

@@ -1,0 +1,96 @@
+"""The nightly flow end to end: a real Prefect run, real Whisper, a real DuckDB file, HTML out."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.nightly import nightly
+
+pytestmark = pytest.mark.slow
+CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "sales_call.yaml"
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness():
+        yield
+
+
+@pytest.fixture
+def inbox(tmp_path: Path, call_files) -> Path:
+    box = tmp_path / "inbox"
+    (box / "day1").mkdir(parents=True)
+    shutil.copy(call_files["good"], box / "day1")
+    shutil.copy(call_files["poor"], box)
+    (box / "empty.wav").write_bytes(b"")
+    (box / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt " + b"\x07" * 300)
+    (box / "managers.csv").write_text("manager_id,name,team\n101,Anna Petrova,North\n")
+    return box
+
+
+def run(inbox: Path, tmp_path: Path, **settings) -> dict:
+    return nightly(inbox=str(inbox), db=str(tmp_path / "qa.duckdb"), out=str(tmp_path / "out"),
+                   settings={"checklist": str(CHECKLIST), **settings})
+
+
+def rows(tmp_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(tmp_path / "qa.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox: Path, tmp_path: Path):
+    summary = run(inbox, tmp_path)
+    assert (summary["found"], summary["ok"], summary["failed"], summary["skipped"]) == (4, 2, 2, 0)
+
+    calls = dict(rows(tmp_path, "SELECT file_name, status || ': ' || coalesce(error, '') FROM calls"))
+    assert calls["empty.wav"] == "failed: empty file (0 bytes)"
+    assert calls["corrupt.wav"].startswith("failed: not an audio file")
+    good = "out-15550001-101-20261120-101500-9001.1.wav"
+    assert calls[good] == "ok: "
+
+    meta = rows(tmp_path, f"SELECT call_id, manager_id, direction, started_at, engine, channels FROM calls "
+                          f"WHERE file_name = '{good}'")[0]
+    assert meta[:3] == ("9001.1", "101", "out") and str(meta[3]) == "2026-11-20 10:15:00"
+    assert meta[4:] == ("faster-whisper", 2)
+    speakers = {s for (s,) in rows(tmp_path, "SELECT DISTINCT speaker FROM segments WHERE call_id = '9001.1'")}
+    assert speakers == {"agent", "customer"}
+
+    verdicts = dict(rows(tmp_path, "SELECT item_id, verdict FROM item_results WHERE call_id = '9001.1'"))
+    assert verdicts["introduced"] == "pass" and verdicts["asked_convenient"] == "pass"
+    assert verdicts["handled_objections"] == "na"
+    poor = dict(rows(tmp_path, "SELECT item_id, verdict FROM item_results WHERE call_id = '9002.2'"))
+    assert poor["introduced"] == "fail" and poor["handled_objections"] == "fail"
+    quote = rows(tmp_path, "SELECT e.text FROM item_results, unnest(evidence) AS t(e) "
+                           "WHERE call_id = '9001.1' AND item_id = 'introduced'")[0][0]
+    assert "afternoon" in quote.lower()  # tiny.en hears "Anna" as "Amanda" on a phone line
+
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Anna Petrova" in index and "unassigned" in index and "empty file" in index
+    assert Path(summary["report"]) == (tmp_path / "out" / "index.html").resolve()
+    call_pages = "".join(p.read_text() for p in (tmp_path / "out" / "calls").glob("*.html"))
+    assert quote in call_pages
+
+    before = rows(tmp_path, "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM segments), "
+                            "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)")
+    again = run(inbox, tmp_path)
+    assert (again["found"], again["skipped"], again["ok"], again["failed"]) == (4, 4, 0, 0)
+    assert rows(tmp_path, "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM segments), "
+                          "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)") == before
+    assert rows(tmp_path, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == [(2,)]
+
+
+def test_broken_checklist_keeps_transcripts_and_fails_calls_clearly(harness, call_files, tmp_path: Path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    shutil.copy(call_files["good"], box)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: sales_call\nitems: [\n")
+    summary = run(box, tmp_path, checklist=str(broken))
+    assert (summary["ok"], summary["failed"]) == (0, 1)
+    [(status, error)] = rows(tmp_path, "SELECT status, error FROM calls")
+    assert status == "failed" and error.startswith("not scored:") and "broken.yaml" in error
+    assert rows(tmp_path, "SELECT count(*) FROM segments")[0][0] > 0

@@ -1,0 +1,52 @@
+"""Speech spans per side, and the dialogue they give: turns in their real order and times."""
+import numpy as np
+import pytest
+
+from pipeline.config import Config
+from pipeline.domain import SAMPLE_RATE, Audio
+from pipeline.process import transcribe_audio
+from pipeline.synth import Turn, render_call
+from pipeline.transcribe import load_engine
+from pipeline.vad import speech_spans
+
+TURNS = [
+    Turn("agent", "Good afternoon, this is Anna from Sunrise."),
+    Turn("customer", "Hello, who is this?"),
+    Turn("agent", "Is this a good time to talk?"),
+    Turn("customer", "Yes, go ahead."),
+]
+
+
+@pytest.fixture(scope="module")
+def call():
+    return render_call(TURNS)
+
+
+def test_spans_follow_each_sides_turns(call):
+    stereo, timeline = call
+    for row, speaker in enumerate(("agent", "customer")):
+        spans = speech_spans(stereo[row])
+        truth = [t for t in timeline if t.speaker == speaker]
+        assert len(spans) == len(truth)
+        for span, turn in zip(spans, truth):
+            assert span.start == pytest.approx(turn.start, abs=0.3)
+            assert span.end == pytest.approx(turn.end, abs=0.3)
+
+
+def test_silence_and_hiss_have_no_speech():
+    rng = np.random.default_rng(0)
+    assert speech_spans(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
+    assert speech_spans(rng.normal(0, 0.003, 3 * SAMPLE_RATE).astype(np.float32)) == []
+
+
+@pytest.mark.slow
+def test_stereo_call_becomes_a_dialogue_in_real_time_order(call):
+    stereo, timeline = call
+    audio = Audio(channels=(stereo[0], stereo[1]), source_rate=SAMPLE_RATE, codec="pcm_f32le")
+    cfg = Config(device="cpu")
+    segments, language = transcribe_audio(audio, load_engine(cfg), cfg)
+    assert language == "en"
+    assert [s.speaker for s in segments] == [t.speaker for t in timeline]
+    for segment, turn in zip(segments, timeline):
+        assert segment.start == pytest.approx(turn.start, abs=0.5)
+    assert "talk" in segments[2].text.lower()

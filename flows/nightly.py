@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ from pipeline.checklist import load_checklist
 from pipeline.config import Config, build_config
 from pipeline.domain import CallError, CallResult, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
-from pipeline.process import score_result, transcribe_recording
+from pipeline.process import score_result, transcribe_recording, with_call_id
 from pipeline.report import render_reports
-from pipeline.store import Store
+from pipeline.store import CallConflict, Store
 from pipeline.transcribe import load_engine
 
 
@@ -56,6 +57,18 @@ def select_new(inbox: Inbox, known: dict[str, str], retry_failed: bool) -> list[
     return todo
 
 
+def write(store: Store, result: CallResult, run_id: str) -> CallResult:
+    """Store the call; a PBX that reuses a call id gets the new recording a distinct one."""
+    try:
+        store.write_call(result, run_id)
+        return result
+    except CallConflict as exc:
+        renamed = with_call_id(result, f"{result.recording.meta.call_id}-{result.recording.sha256[:8]}")
+        renamed = replace(renamed, warnings=renamed.warnings + (f"{exc}; stored as {renamed.recording.meta.call_id}",))
+        store.write_call(renamed, run_id)
+        return renamed
+
+
 def _summary_markdown(s: RunSummary, cfg: Config) -> str:
     return (f"# callqa run {s.run_id}\n\n| found | skipped | ok | failed | audio min |\n|---|---|---|---|---|\n"
             f"| {s.found} | {s.skipped} | {s.ok} | {s.failed} | {s.audio_seconds / 60:.1f} |\n\n"
@@ -84,6 +97,8 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     audio_seconds = 0.0
     with Store(cfg.db) as store:
         store.upsert_managers(found.managers)
+        if not isinstance(checklist, CallError):
+            store.register_checklist(checklist)
         todo = select_new(found, store.known_calls(), cfg.retry_failed)
         store.start_run(run_id, str(cfg.inbox), cfg.engine, cfg.model, checklist_id, checklist_version)
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new")
@@ -94,7 +109,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
             else:
                 result = CallResult(rec, "failed", error=f"transcription failed: {state.message}",
                                     warnings=rec.warnings)
-            store.write_call(result, run_id)
+            result = write(store, result, run_id)
             ok += result.status == "ok"
             failed += result.status == "failed"
             audio_seconds += result.audio_duration or 0.0

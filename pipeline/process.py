@@ -73,3 +73,10 @@ def score_result(result: CallResult, checklist: Checklist | CallError) -> CallRe
     if isinstance(checklist, CallError):
         return replace(result, status="failed", error=f"not scored: {checklist}")
     return replace(result, score=score_transcript(result.transcript, checklist))
+
+
+def with_call_id(result: CallResult, call_id: str) -> CallResult:
+    """The same result under another call id, everywhere the id appears."""
+    return replace(result, recording=replace(result.recording, meta=replace(result.recording.meta, call_id=call_id)),
+                   transcript=result.transcript and replace(result.transcript, call_id=call_id),
+                   score=result.score and replace(result.score, call_id=call_id))

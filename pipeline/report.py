@@ -27,13 +27,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "reports"
 MARKER = ".callqa-report"
 
 
-def render_reports(db_path: Path, out_dir: Path, guidance: Mapping[str, str] | None = None,
-                   titles: Mapping[str, str] | None = None) -> Path:
+def render_reports(db_path: Path, out_dir: Path) -> Path:
     """Render index.html, managers/<id>.html and calls/<id>.html into out_dir; return the index.
 
-    From the checklist file, both optional and keyed by item id: guidance is the coaching text
-    shown beside a manager's failures of that item; titles name the items (else the id is
-    humanised: asked_convenient -> Asked convenient).
+    Item titles and coaching guidance come from the checklist versions registered in the
+    database (an item never registered shows its id humanised: asked_convenient -> Asked convenient).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
@@ -44,7 +42,7 @@ def render_reports(db_path: Path, out_dir: Path, guidance: Mapping[str, str] | N
     staging.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
     try:
         with Store(db_path, read_only=True) as store:
-            _Renderer(store, staging, guidance or {}, titles or {}).render()
+            _Renderer(store, staging).render()
         (staging / MARKER).write_text("rendered by callqa; replaced on every run\n", encoding="utf-8")
         _swap_in(staging, out_dir)
     except BaseException:
@@ -120,9 +118,11 @@ class _ByCall:
 
 
 class _Renderer:
-    def __init__(self, store: Store, out: Path, guidance: Mapping[str, str], titles: Mapping[str, str]):
-        self.store, self.out, self.guidance = store, out, guidance
-        self.env = _environment(titles)
+    def __init__(self, store: Store, out: Path):
+        self.store, self.out = store, out
+        texts = store.query("item_texts")
+        self.guidance = {t["item_id"]: t["guidance"] for t in texts}
+        self.env = _environment({t["item_id"]: t["title"] for t in texts})
         self.generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     def render(self) -> None:

@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from .domain import CallError, CallResult, CallScore, Manager, RunSummary
+
+if TYPE_CHECKING:
+    from .checklist import Checklist
 
 SQL_DIR = Path(__file__).parent / "sql"
 _NAME = re.compile(r"[A-Za-z_]\w*")
@@ -114,6 +117,16 @@ class Store:
         if rows:
             with self._transaction() as con:
                 con.executemany(sql("upsert_manager"), rows)
+
+    def register_checklist(self, checklist: Checklist) -> None:
+        """Keep the titles and guidance of this checklist version beside the verdicts it gives."""
+        now = _utcnow()
+        with self._transaction() as con:
+            con.executemany(sql("register_checklist_item"), [{
+                "checklist_hash": checklist.hash, "checklist_id": checklist.id,
+                "checklist_version": checklist.version, "item_id": item.id, "position": n,
+                "title": item.title, "guidance": item.guidance, "weight": item.weight,
+                "critical": item.critical, "registered_at": now} for n, item in enumerate(checklist.items)])
 
     def start_run(self, run_id: str, inbox: str, engine: str, model: str,
                   checklist_id: str, checklist_version: str) -> None:

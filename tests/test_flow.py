@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from markupsafe import escape
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly import nightly
@@ -72,7 +73,7 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
     assert "Anna Petrova" in index and "unassigned" in index and "empty file" in index
     assert Path(summary["report"]) == (tmp_path / "out" / "index.html").resolve()
     call_pages = "".join(p.read_text() for p in (tmp_path / "out" / "calls").glob("*.html"))
-    assert quote in call_pages
+    assert str(escape(quote)) in call_pages
 
     before = rows(tmp_path, "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM segments), "
                             "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)")
@@ -94,3 +95,21 @@ def test_broken_checklist_keeps_transcripts_and_fails_calls_clearly(harness, cal
     [(status, error)] = rows(tmp_path, "SELECT status, error FROM calls")
     assert status == "failed" and error.startswith("not scored:") and "broken.yaml" in error
     assert rows(tmp_path, "SELECT count(*) FROM segments")[0][0] > 0
+
+
+def test_a_reused_call_id_gets_a_distinct_one(tmp_path: Path):
+    from pipeline.domain import CallMeta, CallResult, Recording
+    from pipeline.store import Store
+    from flows.nightly import write
+
+    def result(sha: str) -> CallResult:
+        rec = Recording(tmp_path / f"{sha}.wav", sha * 8, 10, CallMeta("pbx-1", "101"))
+        return CallResult(rec, "failed", error="empty file (0 bytes)")
+
+    with Store(tmp_path / "qa.duckdb") as store:
+        store.start_run("r1", "inbox", "faster-whisper", "default", "sales_call", "1")
+        assert write(store, result("aaaaaaaa"), "r1").recording.meta.call_id == "pbx-1"
+        second = write(store, result("bbbbbbbb"), "r1")
+        assert second.recording.meta.call_id == "pbx-1-bbbbbbbb"
+        assert "already stored for a different recording" in second.warnings[-1]
+        assert store.query("SELECT count(*) AS n FROM calls")[0]["n"] == 2

@@ -10,13 +10,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
+from pipeline.checklist import load_checklist
 from pipeline.report import call_href, clock, manager_href, render_reports, slug
 from pipeline.store import Store
 from test_store import XSS_NAME, fill, sample_results
 
-GUIDANCE = {"asked_convenient": "Right after introducing yourself, ask whether this is a good time to talk."}
-TITLES = {"introduced": "Greeted and introduced themselves"}
+CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "sales_call.yaml"
+# Titles and guidance reach the pages from the checklist registered in the database.
+ITEMS = {item.id: item for item in load_checklist(CHECKLIST).items}
 
 
 class Page(HTMLParser):
@@ -61,7 +64,8 @@ def site(tmp_path_factory) -> tuple[Path, Path]:
     db = tmp / "callqa.duckdb"
     with Store(db) as store:
         fill(store)
-    return db, render_reports(db, tmp / "out", guidance=GUIDANCE, titles=TITLES)
+        store.register_checklist(load_checklist(CHECKLIST))
+    return db, render_reports(db, tmp / "out")
 
 
 def read(index: Path, relpath: str = "index.html") -> str:
@@ -80,7 +84,7 @@ def test_index_lists_managers_with_the_averages_in_the_database(site):
         assert row[2] == str(r["calls"])
         assert row[4] == ("—" if r["avg"] is None else str(int(r["avg"])))
     assert page.row("Anna Petrova")[4] == "80"
-    assert page.row("Handled objections")[1:] == ["3", "1", "2", "1", "33.3%"]
+    assert page.row(ITEMS["handled_objections"].title)[1:] == ["3", "1", "2", "1", "33.3%"]
     assert manager_href("m101") in page.links and manager_href("unassigned") in page.links
 
 
@@ -89,7 +93,7 @@ def test_index_lists_flagged_and_failed_calls(site):
     page = Page(read(index))
     flagged = [r for r in page.rows if len(r) == 5 and r[2] in ("c3", "c4")]
     assert [r[2] for r in flagged] == ["c4", "c3"]  # the critical failure first
-    assert flagged[0][4].startswith("critical") and "Politeness" in flagged[0][4]
+    assert flagged[0][4].startswith("critical") and ITEMS["politeness"].title in flagged[0][4]
     failed = page.row("c5.wav")
     assert failed[3] == "not audio: invalid data found when processing input"
 
@@ -98,10 +102,10 @@ def test_manager_page_shows_failures_with_quotes_times_and_guidance(site):
     _, index = site
     html = read(index, manager_href("m101"))
     page = Page(html)
-    assert page.row("Asked convenient")[1:] == ["1 of 2", "50.0%", "50.0%", "+0.0"]
+    assert page.row(ITEMS["asked_convenient"].title)[1:] == ["1 of 2", "50.0%", "50.0%", "+0.0"]
     assert "Это дорого для нас." in html and "00:08" in html
     assert f"../{call_href('c2')}#seg-2" in page.links  # the quote's time opens the transcript there
-    assert GUIDANCE["asked_convenient"] in html
+    assert str(escape(" ".join(ITEMS["asked_convenient"].guidance.split()))) in " ".join(html.split())
     assert "Do you have a minute?" not in html  # no good examples from a call with a critical failure
     assert "thank you for waiting" not in html  # items the manager passed need no coaching
     calls = [r for r in page.rows if len(r) == 9 and r[1] in ("c1", "c2")]
@@ -117,9 +121,9 @@ def test_call_page_shows_dialogue_with_evidence_highlighted(site):
     assert [v["class"] for v in segments.values()] == \
         ["agent evidence", "customer", "agent", "customer", "agent evidence"]
     assert "#seg-4" in page.links and "#seg-0" in page.links
-    assert page.row("Politeness")[1:3] == ["pass", "thanked the customer"]
-    assert "00:24" in page.row("Politeness")[3]
-    assert page.row("Greeted and introduced themselves")[1] == "pass"  # the checklist's title
+    assert page.row(ITEMS["politeness"].title)[1:3] == ["pass", "thanked the customer"]
+    assert "00:24" in page.row(ITEMS["politeness"].title)[3]
+    assert page.row(ITEMS["introduced"].title)[1] == "pass"  # the checklist's title
     assert re.search(r'id="seg-4".*?<mark>So we agreed', html, re.S)
     assert "…0142" in html and "+79165550142" not in html  # personal data stays in the database
 

@@ -111,3 +111,9 @@ FROM latest_verdicts ORDER BY call_id, position, item_id;
 -- name: call_segments
 SELECT call_id, idx, speaker, start_s, end_s, text
 FROM segments ORDER BY call_id, idx;
+
+-- name: item_texts
+-- Titles and guidance from the newest registered version of each item.
+SELECT item_id, arg_max(title, registered_at) AS title, arg_max(guidance, registered_at) AS guidance
+FROM checklist_items
+GROUP BY item_id;

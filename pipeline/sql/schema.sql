@@ -77,6 +77,20 @@ CREATE TABLE IF NOT EXISTS item_results (
     PRIMARY KEY (call_id, checklist_hash, item_id)
 );
 
+CREATE TABLE IF NOT EXISTS checklist_items (
+    checklist_hash    VARCHAR NOT NULL,
+    checklist_id      VARCHAR NOT NULL,
+    checklist_version VARCHAR NOT NULL,
+    item_id           VARCHAR NOT NULL,
+    position          INTEGER NOT NULL,
+    title             VARCHAR NOT NULL,
+    guidance          VARCHAR NOT NULL DEFAULT '',
+    weight            DOUBLE NOT NULL,
+    critical          BOOLEAN NOT NULL,
+    registered_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (checklist_hash, item_id)
+);
+
 CREATE TABLE IF NOT EXISTS call_scores (
     call_id           VARCHAR NOT NULL,
     checklist_id      VARCHAR NOT NULL,
@@ -195,6 +209,17 @@ FROM calls c
 JOIN latest_scores l ON l.call_id = c.call_id
 WHERE c.status = 'failed';
 
+COMMENT ON TABLE checklist_items IS 'Every item of every checklist version a run has used, so reports and SQL can show titles and coaching guidance for stored verdicts. Written once per checklist content hash.';
+COMMENT ON COLUMN checklist_items.checklist_hash IS 'First 12 hex digits of the checklist file''s sha256; joins item_results.checklist_hash.';
+COMMENT ON COLUMN checklist_items.checklist_id IS 'The checklist''s id, e.g. sales_call.';
+COMMENT ON COLUMN checklist_items.checklist_version IS 'The version the checklist file declares.';
+COMMENT ON COLUMN checklist_items.item_id IS 'Item id, e.g. asked_convenient.';
+COMMENT ON COLUMN checklist_items.position IS 'Order of the item in the checklist.';
+COMMENT ON COLUMN checklist_items.title IS 'Human title of the item.';
+COMMENT ON COLUMN checklist_items.guidance IS 'Coaching text shown to a manager who failed the item.';
+COMMENT ON COLUMN checklist_items.weight IS 'Weight of the item in the call score.';
+COMMENT ON COLUMN checklist_items.critical IS 'A failure of this item flags the whole call.';
+COMMENT ON COLUMN checklist_items.registered_at IS 'When a run first used this checklist version (UTC).';
 COMMENT ON TABLE managers IS 'People who make the calls, loaded from managers.csv. Calls whose manager_id is missing here show as ''unassigned'' in views.';
 COMMENT ON COLUMN managers.manager_id IS 'Identifier used by the PBX (usually the extension), as found in file names or calls.csv.';
 COMMENT ON COLUMN managers.name IS 'Display name.';

@@ -7,6 +7,13 @@ SELECT sha256, status FROM calls;
 INSERT INTO managers (manager_id, name, team) VALUES ($manager_id, $name, $team)
 ON CONFLICT (manager_id) DO UPDATE SET name = excluded.name, team = excluded.team;
 
+-- name: register_checklist_item
+INSERT INTO checklist_items (checklist_hash, checklist_id, checklist_version, item_id, position, title,
+                             guidance, weight, critical, registered_at)
+VALUES ($checklist_hash, $checklist_id, $checklist_version, $item_id, $position, $title, $guidance, $weight,
+        $critical, $registered_at)
+ON CONFLICT DO NOTHING;
+
 -- name: start_run
 INSERT INTO runs (run_id, started_at, inbox, engine, model, checklist_id, checklist_version)
 VALUES ($run_id, $started_at, $inbox, $engine, $model, $checklist_id, $checklist_version)

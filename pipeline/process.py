@@ -17,7 +17,7 @@ from .config import Config
 from .dialogue import label, merge_channels
 from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
 from .score import score_transcript
-from .transcribe import Engine
+from .transcribe import Engine, transcribe_spans
 from .vad import speech_spans
 
 MB = 1024 * 1024
@@ -32,14 +32,10 @@ def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[S
     for samples, role in zip(audio.channels, roles):
         if float(np.abs(samples).max()) < SILENCE_PEAK:
             continue  # a muted side: Whisper would only hallucinate on it
-        side: list[Segment] = []
-        for span in speech_spans(samples):
-            segments, detected = engine.transcribe(span.cut(samples), language)
-            # The first speech heard fixes the language, so one call is one language.
-            language = language or (detected if segments else None)
-            side += [replace(s, start=round(s.start + span.start, 3), end=round(s.end + span.start, 3))
-                     for s in segments]
-        sides.append(label(side, role))
+        segments, detected = transcribe_spans(engine, samples, speech_spans(samples), language)
+        # The first side with speech fixes the language for the other: one call, one language.
+        language = language or (detected if segments else None)
+        sides.append(label(segments, role))
     return merge_channels(sides), language or "unknown"
 
 

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import importlib
 import threading
+from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
 from .config import Config, ConfigError
 from .domain import SAMPLE_RATE, Segment
+from .vad import Span
+
+# Pause put between a side's speech spans when they are joined into one stream: long enough
+# for Whisper to end a sentence, short enough to waste no decoding.
+JOIN_GAP_S = 0.3
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float  # seconds in the samples given to the engine
+    end: float
+    text: str  # as Whisper spells it, with its leading space
+    avg_logprob: float | None  # of the Whisper segment the word came from
 
 
 class Engine(Protocol):
@@ -21,10 +36,9 @@ class Engine(Protocol):
     model: str  # resolved model name or path, stored as provenance
     device: str  # "cpu" | "cuda" actually used
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Segment], str]:
-        """16 kHz mono float32 samples -> segments (speaker="unknown", start/end in seconds,
-        text stripped, avg_logprob) and the language used or detected. language None = detect
-        (an English-only *.en model always uses "en")."""
+    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
+        """16 kHz mono float32 samples -> timed words and the language used or detected.
+        language None = detect (an English-only *.en model always uses "en")."""
         ...
 
 
@@ -77,17 +91,49 @@ def wanted_language(language: str | None) -> str | None:
     return None if language in (None, "", "auto") else language
 
 
-def to_segments(raw: Iterable[tuple[float, float, str, float | None]], n_samples: int) -> list[Segment]:
-    """(start, end, text, avg_logprob) from an engine -> Segments. Empty texts are dropped; times
-    are clamped to the clip (Whisper's last timestamp token can overshoot the audio) and rounded
-    to the millisecond, as faster-whisper already does, so both engines report alike."""
+def to_words(raw: Iterable[tuple[float, float, str, float | None]], n_samples: int) -> list[Word]:
+    """(start, end, text, avg_logprob) per word from an engine -> Words. Empty words are dropped;
+    times are clamped to the clip (Whisper's last timestamp can overshoot the audio)."""
     duration = n_samples / SAMPLE_RATE
-    segments = []
+    words = []
     for start, end, text, avg_logprob in raw:
-        text = text.strip()
-        if text:
-            start = min(max(round(float(start), 3), 0.0), duration)
-            end = min(max(round(float(end), 3), start), duration)
-            segments.append(Segment("unknown", start, end, text,
-                                    None if avg_logprob is None else float(avg_logprob)))
-    return segments
+        if text.strip():
+            start = min(max(float(start), 0.0), duration)
+            words.append(Word(start, min(max(float(end), start), duration), text,
+                              None if avg_logprob is None else float(avg_logprob)))
+    return words
+
+
+def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
+                     language: str | None) -> tuple[list[Segment], str]:
+    """One side's speech spans -> one segment per span (speaker "unknown"), and the language.
+
+    The spans are joined into one stream so Whisper hears each turn in the context of the
+    previous ones (tiny models guess far worse on short clips alone); word times then put every
+    word back into its span, so each turn keeps its real time in the call.
+    """
+    gap = np.zeros(int(JOIN_GAP_S * SAMPLE_RATE), np.float32)
+    pieces, offsets, cursor = [], [], 0.0
+    for span in spans:
+        clip = span.cut(samples)
+        pieces += [clip, gap]
+        offsets.append(cursor)
+        cursor += len(clip) / SAMPLE_RATE + JOIN_GAP_S
+    if not spans:
+        return [], language or ""
+    words, detected = engine.transcribe(np.concatenate(pieces), language)
+    by_span: list[list[Word]] = [[] for _ in spans]
+    for word in words:
+        by_span[max(bisect_right(offsets, (word.start + word.end) / 2) - 1, 0)].append(word)
+    segments = []
+    for span, offset, group in zip(spans, offsets, by_span):
+        text = "".join(w.text for w in group).strip()
+        if not text:
+            continue
+        shift = span.start - offset
+        logprobs = [w.avg_logprob for w in group if w.avg_logprob is not None]
+        segments.append(Segment(
+            "unknown", round(max(group[0].start + shift, span.start), 3),
+            round(min(group[-1].end + shift, span.end), 3), text,
+            round(sum(logprobs) / len(logprobs), 4) if logprobs else None))
+    return segments, detected

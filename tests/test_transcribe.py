@@ -13,7 +13,8 @@ import pytest
 from pipeline.config import Config, ConfigError
 from pipeline.domain import SAMPLE_RATE
 from pipeline.synth import speak, write_phone_audio
-from pipeline.transcribe import load_engine
+from pipeline.transcribe import load_engine, transcribe_spans
+from pipeline.vad import speech_spans
 
 ENGINES = ("faster-whisper", "openai-whisper")
 TEXT = ("Good afternoon, my name is Anna, I am calling from Sunrise company. "
@@ -47,9 +48,14 @@ def words(segments) -> set[str]:
     return set(re.findall(r"[a-z]+", " ".join(s.text for s in segments).lower()))
 
 
+def transcribe(engine: str, samples: np.ndarray):
+    """The way the pipeline calls an engine: speech spans joined, words put back per span."""
+    return transcribe_spans(load_engine(Config(engine=engine, device="cpu")), samples, speech_spans(samples), None)
+
+
 def check_timing(segments, samples: np.ndarray) -> None:
     duration = len(samples) / SAMPLE_RATE
-    assert all(0.0 <= s.start < s.end <= duration for s in segments)
+    assert all(0.0 <= s.start < s.end <= duration + 0.01 for s in segments)
     assert [s.start for s in segments] == sorted(s.start for s in segments)
     # Real timestamps, not zeros: speech starts at once and runs past the middle of the clip.
     assert segments[0].start < 1.0 and segments[-1].end > duration / 2
@@ -65,8 +71,7 @@ def test_import_is_cheap():
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_transcribes_speech(engine, clip):
-    transcriber = load_engine(Config(engine=engine, device="cpu"))
-    segments, language = transcriber.transcribe(clip, None)
+    segments, language = transcribe(engine, clip)
     assert language == "en"
     assert {"afternoon", "anna", "calling", "internet"} <= words(segments), segments
     assert all(s.speaker == "unknown" and s.text == s.text.strip() and s.avg_logprob < 0 for s in segments)
@@ -76,7 +81,7 @@ def test_transcribes_speech(engine, clip):
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_transcribes_telephone_audio(engine, phone_clip):
-    segments, language = load_engine(Config(engine=engine, device="cpu")).transcribe(phone_clip, None)
+    segments, language = transcribe(engine, phone_clip)
     assert language == "en"
     # The name does not survive 8 kHz mu-law for tiny.en ("Amanda", "Hannah"); these words do.
     assert {"afternoon", "name", "calling", "company"} <= words(segments), segments
@@ -149,3 +154,19 @@ def test_conversion_matches_ctranslate2(converted_cache):
     reference = ctranslate2.models.Whisper(str(source.path), device="cpu", compute_type="float32")
     theirs = np.array(reference.encode(ctranslate2.StorageView.from_array(mel.numpy())))
     assert np.abs(ours - theirs).max() < 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_words_of_joined_spans_go_back_to_their_turns(engine):
+    """Two turns 4 s apart: one stream for Whisper, two segments at their real times."""
+    first, second = speak("Good morning, this is Anna."), speak("Thank you, have a nice day.")
+    samples = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), first,
+                              np.zeros(4 * SAMPLE_RATE, np.float32), second]).astype(np.float32)
+    second_start = (SAMPLE_RATE + len(first) + 4 * SAMPLE_RATE) / SAMPLE_RATE
+    segments, _ = transcribe(engine, samples)
+    assert len(segments) == 2
+    assert "morning" in segments[0].text.lower() and "nice day" in segments[1].text.lower()
+    assert segments[0].start == pytest.approx(1.0, abs=0.4)
+    assert segments[1].start == pytest.approx(second_start, abs=0.4)
+    assert segments[0].end < segments[1].start

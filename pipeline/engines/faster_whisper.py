@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Config, ConfigError
-from ..domain import Segment
 from ..models import ModelSource, model_error, resolve_model
-from ..transcribe import mono_float32, pick_device, to_segments, wanted_language
+from ..transcribe import Word, mono_float32, pick_device, to_words, wanted_language
 
 
 class FasterWhisperEngine:
@@ -19,7 +18,7 @@ class FasterWhisperEngine:
         self._beam_size = cfg.beam_size
         self._initial_prompt = cfg.initial_prompt or None
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Segment], str]:
+    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
         samples = mono_float32(samples)
         segments, info = self._model.transcribe(
             samples, language=wanted_language(language), beam_size=self._beam_size,
@@ -27,10 +26,11 @@ class FasterWhisperEngine:
             # Samples arrive as speech spans cut by pipeline.vad: a second VAD pass would only trim.
             vad_filter=False,
             # Call audio repeats itself; carrying text over lets one bad guess snowball.
-            condition_on_previous_text=False)
+            condition_on_previous_text=False,
+            word_timestamps=True)
         # `segments` is a lazy generator: decoding happens while it is consumed.
-        raw = [(s.start, s.end, s.text, s.avg_logprob) for s in segments]
-        return to_segments(raw, len(samples)), info.language
+        raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segments for w in s.words or ()]
+        return to_words(raw, len(samples)), info.language
 
 
 def load(cfg: Config) -> FasterWhisperEngine:

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
-from ..domain import Segment
 from ..models import ModelSource, model_error, openai_checkpoint, resolve_model
-from ..transcribe import mono_float32, pick_device, to_segments, wanted_language
+from ..transcribe import Word, mono_float32, pick_device, to_words, wanted_language
 
 
 class OpenAIWhisperEngine:
@@ -26,7 +25,7 @@ class OpenAIWhisperEngine:
         # of a call, so two threads decoding at once would corrupt each other.
         self._lock = threading.Lock()
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Segment], str]:
+    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
         import whisper
 
         samples = mono_float32(samples)
@@ -37,9 +36,10 @@ class OpenAIWhisperEngine:
             result = whisper.transcribe(
                 self._model, samples, language=language, beam_size=self._beam_size,
                 initial_prompt=self._initial_prompt, condition_on_previous_text=False,
-                fp16=self.device == "cuda", verbose=None)
-        raw = [(s["start"], s["end"], s["text"], s["avg_logprob"]) for s in result["segments"]]
-        return to_segments(raw, len(samples)), result["language"]
+                fp16=self.device == "cuda", verbose=None, word_timestamps=True)
+        raw = [(w["start"], w["end"], w["word"], s["avg_logprob"])
+               for s in result["segments"] for w in s.get("words", ())]
+        return to_words(raw, len(samples)), result["language"]
 
 
 def _cached_checkpoint(name: str) -> Path:
@@ -76,4 +76,22 @@ def load(cfg: Config) -> OpenAIWhisperEngine:
         model = whisper.load_model(str(checkpoint), device=device)
     except Exception as exc:  # not a checkpoint, truncated, wrong keys: all the setting's fault
         raise model_error(f"cannot load {checkpoint} with openai-whisper: {exc or type(exc).__name__}") from exc
+    if source.path is not None and source.path.is_dir():
+        _use_alignment_heads(model, source.path)
     return OpenAIWhisperEngine(model, source, device, cfg)
+
+
+def _use_alignment_heads(model, model_dir: Path) -> None:
+    """Word times come from the cross-attention heads that track the audio; a CTranslate2 model
+    names them in config.json (openai-whisper knows them only for its own downloads)."""
+    import json
+
+    import torch
+
+    config = model_dir / "config.json"
+    heads = json.loads(config.read_text()).get("alignment_heads") if config.is_file() else None
+    if heads:
+        mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+        for layer, head in heads:
+            mask[layer, head] = True
+        model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)

@@ -21,7 +21,7 @@ from pipeline.domain import CallError, CallResult, Recording, RunSummary, Transi
 from pipeline.ingest import Inbox, scan
 from pipeline.process import score_result, transcribe_recording, with_call_id
 from pipeline.report import render_reports
-from pipeline.store import CallConflict, Store
+from pipeline.store import CallConflict, Store, publish
 from pipeline.transcribe import load_engine
 
 
@@ -120,6 +120,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
                              ok=ok, failed=failed, audio_seconds=round(audio_seconds, 1),
                              report=str((cfg.out / "index.html").resolve()))
         store.finish_run(summary)
+    log.info(f"published for SQL readers: {publish(cfg.db)}")
     render(cfg.db, cfg.out)
     log.info(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped; report {summary.report}")
     create_markdown_artifact(key="callqa-run-summary", markdown=_summary_markdown(summary, cfg),

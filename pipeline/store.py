@@ -8,7 +8,9 @@ writing process per file.
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,6 +57,22 @@ def sql(name: str) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)  # columns are naive TIMESTAMP in UTC
+
+
+def published_path(db: Path) -> Path:
+    """Where readers find the copy published after each run: callqa.duckdb -> callqa.published.duckdb."""
+    return db.with_name(f"{db.stem}.published{db.suffix or '.duckdb'}")
+
+
+def publish(db: Path) -> Path:
+    """Copy the closed database for readers. A manager's open session on the copy never blocks
+    the nightly writer; the rename swaps it whole, and open readers keep the copy they had."""
+    target = published_path(db)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(db, staging)
+    staging.chmod(0o444)
+    os.replace(staging, target)
+    return target
 
 
 class Store:

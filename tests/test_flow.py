@@ -83,6 +83,11 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
                           "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)") == before
     assert rows(tmp_path, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == [(2,)]
 
+    # Managers query the published copy; holding it open does not block the nightly writer.
+    with duckdb.connect(str(tmp_path / "qa.published.duckdb"), read_only=True) as reader:
+        assert reader.execute("SELECT count(*) FROM latest_scores").fetchone() == (4,)
+        assert run(inbox, tmp_path)["skipped"] == 4
+
 
 def test_broken_checklist_keeps_transcripts_and_fails_calls_clearly(harness, call_files, tmp_path: Path):
     box = tmp_path / "inbox"

@@ -118,3 +118,33 @@ def test_a_reused_call_id_gets_a_distinct_one(tmp_path: Path):
         assert second.recording.meta.call_id == "pbx-1-bbbbbbbb"
         assert "already stored for a different recording" in second.warnings[-1]
         assert store.query("SELECT count(*) AS n FROM calls")[0]["n"] == 2
+
+
+def test_transient_errors_are_retried_and_bugs_are_not(harness, monkeypatch, tmp_path: Path):
+    from prefect import flow
+
+    import flows.nightly as nightly_module
+    from pipeline.config import Config
+    from pipeline.domain import CallMeta, Recording
+
+    attempts: list[str] = []
+    real = nightly_module.transcribe_recording
+
+    def counting(rec, engine, cfg):  # a spy: the real function still runs
+        attempts.append(rec.meta.call_id)
+        if rec.meta.call_id == "bug":
+            raise ValueError("a bug in the pipeline")
+        return real(rec, engine, cfg)
+
+    monkeypatch.setattr(nightly_module, "transcribe_recording", counting)
+    task = nightly_module.transcribe.with_options(retry_delay_seconds=0)
+
+    @flow
+    def attempt(call_id: str):
+        rec = Recording(tmp_path / "being-copied.wav", "0" * 64, 10, CallMeta(call_id))
+        return task(rec, Config(device="cpu"), return_state=True).message
+
+    assert "file disappeared" in attempt("gone")
+    assert attempts.count("gone") == 3  # the first try and two retries
+    assert "a bug in the pipeline" in attempt("bug")
+    assert attempts.count("bug") == 1

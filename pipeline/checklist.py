@@ -101,6 +101,9 @@ class Response:
     # Once one trigger has been answered, later ones may also be answered with this
     # (a repeated refusal is respected, not pushed against).
     repeat_match: Match | None = None
+    # A turn with this in it answers nothing: an objection argued with rudely or pushed past
+    # is not handled, however many answer phrases the turn also holds.
+    unless: Match | None = None
 
 
 @dataclass(frozen=True)
@@ -359,13 +362,14 @@ class _Reader:
                               self.match(t["match"], f"{where}.trigger.match", phrases))
             r = self.mapping(f["response"], f"{where}.response",
                              required=("within_turns", "match"),
-                             optional=("speaker", "repeat_match"))
+                             optional=("speaker", "repeat_match", "unless"))
             response = Response(
                 self.window(r, f"{where}.response", Window()).speaker,
                 int(self.number(r["within_turns"], f"{where}.response.within_turns", integer=True)),
                 self.match(r["match"], f"{where}.response.match", phrases),
                 self.match(r["repeat_match"], f"{where}.response.repeat_match", phrases)
-                if "repeat_match" in r else None)
+                if "repeat_match" in r else None,
+                self.match(r["unless"], f"{where}.response.unless", phrases) if "unless" in r else None)
         if "forbidden" in f:
             b = self.mapping(f["forbidden"], f"{where}.forbidden", required=("match",),
                              optional=("critical",) + window_keys)

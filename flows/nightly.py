@@ -58,15 +58,22 @@ def select_new(inbox: Inbox, known: dict[str, str], retry_failed: bool) -> list[
 
 
 def write(store: Store, result: CallResult, run_id: str) -> CallResult:
-    """Store the call; a PBX that reuses a call id gets the new recording a distinct one."""
+    """Store the call; a PBX that reuses a call id gets the new recording a distinct one.
+    A call that cannot be stored is recorded as failed with the reason, and the run goes on."""
     try:
-        store.write_call(result, run_id)
-        return result
-    except CallConflict as exc:
-        renamed = with_call_id(result, f"{result.recording.meta.call_id}-{result.recording.sha256[:8]}")
-        renamed = replace(renamed, warnings=renamed.warnings + (f"{exc}; stored as {renamed.recording.meta.call_id}",))
-        store.write_call(renamed, run_id)
-        return renamed
+        try:
+            store.write_call(result, run_id)
+            return result
+        except CallConflict as exc:
+            renamed = with_call_id(result, f"{result.recording.meta.call_id}-{result.recording.sha256[:8]}")
+            renamed = replace(renamed, warnings=renamed.warnings + (f"{exc}; stored as {renamed.recording.meta.call_id}",))
+            store.write_call(renamed, run_id)
+            return renamed
+    except Exception as exc:  # noqa: BLE001 - one call's problem must not end the night's run
+        failed = CallResult(result.recording, "failed", error=f"could not store the call: {exc}",
+                            warnings=result.warnings)
+        store.write_call(failed, run_id)
+        return failed
 
 
 def _summary_markdown(s: RunSummary, cfg: Config) -> str:

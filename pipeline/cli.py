@@ -35,6 +35,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
 
     settings = _settings(args, "retry_failed")
+    # Settings are checked before Prefect starts, so a typo costs no flow run.
+    cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **settings)
+    if not cfg.inbox.is_dir():
+        raise FileNotFoundError(f"inbox folder not found: {cfg.inbox}")
     summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
                       config_file=_str(args.config), settings=settings)
     print(f"{summary['ok']} calls scored, {summary['failed']} failed, {summary['skipped']} already done")

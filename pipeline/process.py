@@ -66,9 +66,12 @@ def score_result(result: CallResult, checklist: Checklist | CallError) -> CallRe
     so fixing the checklist and re-running loses nothing."""
     if result.transcript is None:
         return result
-    if isinstance(checklist, CallError):
-        return replace(result, status="failed", error=f"not scored: {checklist}")
-    return replace(result, score=score_transcript(result.transcript, checklist))
+    try:
+        if isinstance(checklist, CallError):
+            raise checklist
+        return replace(result, score=score_transcript(result.transcript, checklist))
+    except CallError as exc:  # a broken checklist, or one without this call's language
+        return replace(result, status="failed", error=f"not scored: {exc}")
 
 
 def with_call_id(result: CallResult, call_id: str) -> CallResult:

@@ -70,3 +70,11 @@ def test_score_transcribes_a_recording(call_files):
     items = {i["id"]: i for i in json.loads(done.stdout)["items"]}
     assert items["introduced"]["verdict"] == "pass"
     assert items["introduced"]["evidence"][0]["speaker"] == "agent"
+
+
+def test_run_refuses_bad_settings_before_starting(tmp_path: Path):
+    missing = callqa("run", "--inbox", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
+    assert missing.returncode == 2 and "inbox folder not found" in missing.stderr
+    bad = callqa("run", "--inbox", str(tmp_path), "--beam-size", "0")
+    assert bad.returncode == 2 and "config key 'beam_size'" in bad.stderr
+    assert not (tmp_path / "x.duckdb").exists()

@@ -148,3 +148,19 @@ def test_transient_errors_are_retried_and_bugs_are_not(harness, monkeypatch, tmp
     assert attempts.count("gone") == 3  # the first try and two retries
     assert "a bug in the pipeline" in attempt("bug")
     assert attempts.count("bug") == 1
+
+
+def test_a_call_the_database_refuses_is_stored_as_failed_and_the_run_goes_on(tmp_path: Path):
+    from pipeline.domain import CallMeta, CallResult, Recording, Segment, Transcript
+    from pipeline.store import Store
+    from flows.nightly import write
+
+    rec = Recording(tmp_path / "odd.wav", "c" * 64, 10, CallMeta("odd"))
+    # "supervisor" is no speaker the schema accepts: the insert fails inside the transaction.
+    odd = Transcript("odd", "en", (Segment("supervisor", 0.0, 1.0, "hello"),))  # type: ignore[arg-type]
+    with Store(tmp_path / "qa.duckdb") as store:
+        store.start_run("r1", "inbox", "faster-whisper", "default", "sales_call", "1")
+        stored = write(store, CallResult(rec, "ok", transcript=odd), "r1")
+        assert stored.status == "failed" and stored.error.startswith("could not store the call:")
+        assert store.query("SELECT status, error FROM calls")[0]["status"] == "failed"
+        assert store.query("SELECT count(*) AS n FROM segments")[0]["n"] == 0

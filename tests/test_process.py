@@ -1,0 +1,54 @@
+"""One recording through the stages: every bad input becomes a failed call with a clear reason."""
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.checklist import parse_checklist
+from pipeline.config import Config
+from pipeline.domain import CallMeta, CallResult, Recording, Segment, Transcript
+from pipeline.process import score_result, transcribe_recording
+from pipeline.synth import write_phone_audio
+from pipeline.transcribe import load_engine
+
+CFG = Config(device="cpu")
+
+
+def recording(path: Path, size: int | None = None) -> Recording:
+    return Recording(path, "0" * 64, path.stat().st_size if size is None else size, CallMeta(path.stem))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return load_engine(CFG)
+
+
+def test_bad_inputs_fail_with_a_reason(tmp_path: Path, engine):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp3"
+    text.write_text("minutes of the meeting " * 50)
+    hiss = write_phone_audio(np.random.default_rng(0).normal(0, 0.01, (2, 16000 * 3)).astype(np.float32),
+                             tmp_path / "hiss.wav")
+    cases = {recording(empty): "empty file", recording(text): "not an audio file",
+             recording(hiss): "no speech recognised",
+             recording(hiss, size=3 * 1024 ** 3): "over the limit of 1024 MB"}
+    for rec, reason in cases.items():
+        result = transcribe_recording(rec, engine, CFG)
+        assert result.status == "failed" and reason in result.error, result.error
+        assert result.transcript is None and result.score is None
+
+
+def test_a_checklist_without_the_calls_language_fails_the_call_but_keeps_its_transcript():
+    ru_only = parse_checklist(
+        "id: ru\ntitle: Ru\nversion: '1'\nlanguages: [ru]\nphrases:\n  thanks: {ru: [спасибо]}\n"
+        "items:\n  - id: thanks\n    title: T\n    guidance: G\n    weight: 1\n    match: thanks\n")
+    transcript = Transcript("c1", "en", (Segment("agent", 0, 2, "thank you very much"),))
+    rec = Recording(Path("c1.wav"), "1" * 64, 1, CallMeta("c1"))
+    result = score_result(CallResult(rec, "ok", transcript=transcript), ru_only)
+    assert result.status == "failed" and result.error.startswith("not scored:")
+    assert result.transcript == transcript
+    scored = score_result(replace(result, status="ok", error=None, transcript=replace(
+        transcript, language="ru", segments=(Segment("agent", 0, 2, "спасибо большое"),))), ru_only)
+    assert scored.status == "ok" and scored.score.score == 100.0

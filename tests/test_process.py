@@ -24,6 +24,7 @@ def engine():
     return load_engine(CFG)
 
 
+@pytest.mark.slow
 def test_bad_inputs_fail_with_a_reason(tmp_path: Path, engine):
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")

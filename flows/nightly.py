@@ -114,8 +114,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
             if state.is_completed():
                 result = score_result(state.result(), checklist)
             else:
-                result = CallResult(rec, "failed", error=f"transcription failed: {state.message}",
-                                    warnings=rec.warnings)
+                result = CallResult(rec, "failed", error=f"transcription failed: {state.message}")
             result = write(store, result, run_id)
             ok += result.status == "ok"
             failed += result.status == "failed"

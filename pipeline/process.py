@@ -9,9 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-import numpy as np
-
-from .audio import SILENCE_PEAK, decode
+from .audio import decode
 from .checklist import Checklist
 from .config import Config
 from .dialogue import label, merge_channels
@@ -30,8 +28,7 @@ def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[S
     language = None if cfg.language == "auto" else cfg.language
     sides = []
     for samples, role in zip(audio.channels, roles):
-        if float(np.abs(samples).max()) < SILENCE_PEAK:
-            continue  # a muted side: Whisper would only hallucinate on it
+        # A muted side has no speech spans, so Whisper never hears (and invents on) its silence.
         segments, detected = transcribe_spans(engine, samples, speech_spans(samples), language)
         # The first side with speech fixes the language for the other: one call, one language.
         language = language or (detected if segments else None)
@@ -40,12 +37,12 @@ def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[S
 
 
 def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallResult:
-    warnings = list(rec.warnings)
+    """The result's warnings are this stage's; the scan's stay on the Recording."""
+    warnings: list[str] = []
     try:
         if rec.size > cfg.max_file_mb * MB:
             raise CallError(f"file of {rec.size / MB:.0f} MB is over the limit of {cfg.max_file_mb:.0f} MB")
-        audio, decode_warnings = decode(rec.path, cfg.max_duration_min * 60)
-        warnings += decode_warnings
+        audio, warnings = decode(rec.path, cfg.max_duration_min * 60)
         started = time.perf_counter()
         segments, language = transcribe_audio(audio, engine, cfg)
         seconds = time.perf_counter() - started

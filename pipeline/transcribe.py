@@ -112,6 +112,8 @@ def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
     previous ones (tiny models guess far worse on short clips alone); word times then put every
     word back into its span, so each turn keeps its real time in the call.
     """
+    if not spans:
+        return [], language or ""
     gap = np.zeros(int(JOIN_GAP_S * SAMPLE_RATE), np.float32)
     pieces, offsets, cursor = [], [], 0.0
     for span in spans:
@@ -119,8 +121,6 @@ def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
         pieces += [clip, gap]
         offsets.append(cursor)
         cursor += len(clip) / SAMPLE_RATE + JOIN_GAP_S
-    if not spans:
-        return [], language or ""
     words, detected = engine.transcribe(np.concatenate(pieces), language)
     by_span: list[list[Word]] = [[] for _ in spans]
     for word in words:

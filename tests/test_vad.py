@@ -50,3 +50,12 @@ def test_stereo_call_becomes_a_dialogue_in_real_time_order(call):
     for segment, turn in zip(segments, timeline):
         assert segment.start == pytest.approx(turn.start, abs=0.5)
     assert "talk" in segments[2].text.lower()
+
+
+@pytest.mark.slow
+def test_a_muted_side_gives_no_words(call):
+    stereo, timeline = call
+    audio = Audio(channels=(stereo[0], np.zeros_like(stereo[1])), source_rate=SAMPLE_RATE, codec="pcm_f32le")
+    cfg = Config(device="cpu")
+    segments, _ = transcribe_audio(audio, load_engine(cfg), cfg)
+    assert [s.speaker for s in segments] == ["agent", "agent"]

@@ -51,6 +51,9 @@ class Config:
     max_file_mb: float = 1024.0
     max_duration_min: float = 240.0
     retry_failed: bool = False
+    # A file is processed only once its size and mtime have not changed for this long: a
+    # recording still being copied into the inbox waits for a later run.
+    settle_seconds: float = 120.0
     schedule_cron: str = "0 2 * * *"
     timezone: str = "UTC"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import threading
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import accumulate
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
@@ -115,25 +116,34 @@ def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
     if not spans:
         return [], language or ""
     gap = np.zeros(int(JOIN_GAP_S * SAMPLE_RATE), np.float32)
-    pieces, offsets, cursor = [], [], 0.0
-    for span in spans:
-        clip = span.cut(samples)
-        pieces += [clip, gap]
-        offsets.append(cursor)
-        cursor += len(clip) / SAMPLE_RATE + JOIN_GAP_S
-    words, detected = engine.transcribe(np.concatenate(pieces), language)
-    by_span: list[list[Word]] = [[] for _ in spans]
-    for word in words:
-        by_span[max(bisect_right(offsets, (word.start + word.end) / 2) - 1, 0)].append(word)
+    clips = [span.cut(samples) for span in spans]
+    words, detected = engine.transcribe(np.concatenate([p for clip in clips for p in (clip, gap)]), language)
     segments = []
-    for span, offset, group in zip(spans, offsets, by_span):
+    for group in words_per_span(words, spans, [len(clip) / SAMPLE_RATE for clip in clips]):
         text = "".join(w.text for w in group).strip()
-        if not text:
-            continue
-        shift = span.start - offset
-        logprobs = [w.avg_logprob for w in group if w.avg_logprob is not None]
-        segments.append(Segment(
-            "unknown", round(max(group[0].start + shift, span.start), 3),
-            round(min(group[-1].end + shift, span.end), 3), text,
-            round(sum(logprobs) / len(logprobs), 4) if logprobs else None))
+        if text:
+            logprobs = [w.avg_logprob for w in group if w.avg_logprob is not None]
+            segments.append(Segment(
+                "unknown", round(min(w.start for w in group), 3), round(max(w.end for w in group), 3), text,
+                round(sum(logprobs) / len(logprobs), 4) if logprobs else None))
     return segments, detected
+
+
+def words_per_span(words: list[Word], spans: list[Span], lengths: list[float]) -> list[list[Word]]:
+    """Words timed in the joined stream (each span's clip of the given length, then JOIN_GAP_S
+    of silence) -> each span's words, timed in the call and clamped inside the span.
+
+    A word goes to the clip its middle falls in; one in a gap (Whisper stretches a turn's last
+    word, or starts the next one early) goes to the nearer of the two clips around it.
+    """
+    starts = list(accumulate((length + JOIN_GAP_S for length in lengths[:-1]), initial=0.0))
+    groups: list[list[Word]] = [[] for _ in spans]
+    for word in words:
+        middle = (word.start + word.end) / 2
+        i = max(bisect_right(starts, middle) - 1, 0)
+        if i + 1 < len(spans) and starts[i + 1] - middle < middle - (starts[i] + lengths[i]):
+            i += 1
+        span, shift = spans[i], spans[i].start - starts[i]
+        start = min(max(word.start + shift, span.start), span.end)
+        groups[i].append(replace(word, start=start, end=min(max(word.end + shift, start), span.end)))
+    return groups

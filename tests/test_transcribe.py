@@ -13,8 +13,8 @@ import pytest
 from pipeline.config import Config, ConfigError
 from pipeline.domain import SAMPLE_RATE
 from pipeline.synth import speak, write_phone_audio
-from pipeline.transcribe import load_engine, transcribe_spans
-from pipeline.vad import speech_spans
+from pipeline.transcribe import JOIN_GAP_S, Word, load_engine, transcribe_spans
+from pipeline.vad import Span, speech_spans
 
 ENGINES = ("faster-whisper", "openai-whisper")
 TEXT = ("Good afternoon, my name is Anna, I am calling from Sunrise company. "
@@ -66,6 +66,61 @@ def test_import_is_cheap():
             "print(sorted({'torch', 'whisper', 'faster_whisper', 'ctranslate2'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+class ScriptedEngine:
+    """Stands in for the Whisper model only: says the chosen words (timed in the stream it is
+    given) and keeps the length of what it heard. The real span mapping runs around it."""
+    name, model, device = "scripted", "script", "cpu"
+
+    def __init__(self, words: list[Word]):
+        self.words, self.heard = words, []
+
+    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
+        self.heard.append(len(samples) / SAMPLE_RATE)
+        return self.words, "en"
+
+
+# Four spans of 1.0, 0.5, 0.4 and 1.0 s: in the joined stream they lie at 0-1.0, 1.3-1.8,
+# 2.1-2.5 and 2.8-3.8, with JOIN_GAP_S of silence after each.
+SPANS = [Span(1.0, 2.0), Span(3.0, 3.5), Span(4.0, 4.4), Span(6.0, 7.0)]
+
+
+def test_words_go_back_to_their_spans_at_exact_times():
+    engine = ScriptedEngine([
+        Word(0.1, 0.5, " Good", -0.2), Word(0.8, 1.1, " day.", -0.4),  # "day." runs into the gap
+        Word(1.05, 1.15, " Yes", -0.3),   # inside the gap, nearer the first span: was start 2.05 > end 2.0
+        Word(1.2, 1.5, " sure.", -0.1),   # starts early, in the gap before the second span
+        Word(1.82, 1.9, " Hmm", None),    # just after the second span
+        # nothing at all in the third span (2.1-2.5): it gives no segment
+        Word(2.6, 2.75, " Thank", -0.5),  # in the gap, nearer the fourth span than the third
+        Word(2.9, 3.2, " you.", -0.5), Word(3.7, 4.05, " Bye.", -0.5)])  # "Bye." overshoots the end
+    segments, language = transcribe_spans(engine, np.zeros(8 * SAMPLE_RATE, np.float32), SPANS, None)
+    assert language == "en"
+    assert engine.heard == [pytest.approx(2.9 + 4 * JOIN_GAP_S)]  # one stream: every span, a gap after each
+    assert [(s.speaker, s.start, s.end, s.text, s.avg_logprob) for s in segments] == [
+        ("unknown", 1.1, 2.0, "Good day. Yes", -0.3),
+        ("unknown", 3.0, 3.5, "sure. Hmm", -0.1),
+        ("unknown", 6.0, 7.0, "Thank you. Bye.", -0.5)]
+
+
+def test_every_word_lands_inside_one_span_wherever_whisper_puts_it():
+    rng = np.random.default_rng(7)
+    stream = 2.9 + 4 * JOIN_GAP_S
+    for _ in range(200):
+        starts = np.sort(rng.uniform(-0.1, stream + 0.1, rng.integers(1, 12)))
+        words = [Word(float(t), float(t + rng.uniform(0, 0.6)), f" w{i}", None) for i, t in enumerate(starts)]
+        segments, _ = transcribe_spans(ScriptedEngine(words), np.zeros(8 * SAMPLE_RATE, np.float32), SPANS, "en")
+        assert sum(len(s.text.split()) for s in segments) == len(words)  # no word lost or doubled
+        for s in segments:
+            assert any(span.start <= s.start <= s.end <= span.end for span in SPANS), (s, words)
+        assert [s.start for s in segments] == sorted(s.start for s in segments)
+
+
+def test_no_spans_means_no_transcription():
+    engine = ScriptedEngine([Word(0.0, 0.5, " ghost", None)])
+    assert transcribe_spans(engine, np.zeros(SAMPLE_RATE, np.float32), [], "en") == ([], "en")
+    assert engine.heard == []
 
 
 @pytest.mark.slow

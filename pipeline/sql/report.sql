@@ -52,7 +52,8 @@ LIMIT 200;
 -- name: manager_items
 -- The manager's pass rate per item beside the whole team's.
 SELECT m.checklist_id, m.item_id, m.applicable, m.passes, m.fails, m.pass_rate,
-       t.pass_rate AS team_pass_rate
+       t.pass_rate AS team_pass_rate,
+       round(m.pass_rate - t.pass_rate, 1) AS delta
 FROM manager_item_pass_rates m
 JOIN item_pass_rates t ON t.checklist_id = m.checklist_id AND t.item_id = m.item_id
 WHERE m.manager_id = $manager_id
@@ -96,7 +97,7 @@ ORDER BY position, item_id, score DESC NULLS LAST;
 -- name: call_details
 SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, c.started_at,
        c.direction, c.status, c.error, c.warnings, c.file_name, c.path, c.duration_s, c.channels,
-       c.language, c.engine, c.model, c.transcribe_s, c.run_id, c.processed_at,
+       c.language, c.engine, c.model, round(c.transcribe_s, 1) AS transcribe_s, c.run_id, c.processed_at,
        -- Personal data: the report shows only the last digits of the customer's number.
        CASE WHEN c.customer_phone IS NOT NULL THEN '…' || right(c.customer_phone, 4) END AS customer_phone,
        l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version

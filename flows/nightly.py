@@ -79,7 +79,8 @@ def write(store: Store, result: CallResult, run_id: str) -> CallResult:
 def _summary_markdown(s: RunSummary, cfg: Config) -> str:
     return (f"# callqa run {s.run_id}\n\n| found | skipped | ok | failed | audio min |\n|---|---|---|---|---|\n"
             f"| {s.found} | {s.skipped} | {s.ok} | {s.failed} | {s.audio_seconds / 60:.1f} |\n\n"
-            f"Engine {cfg.engine}, model {cfg.model}. Report: `{s.report}`\n")
+            f"Engine {cfg.engine}, model {cfg.model}. Report: `{s.report}`\n"
+            + "".join(f"\n- warning: {w}" for w in s.warnings))
 
 
 @flow(name="callqa-nightly", log_prints=True)
@@ -107,8 +108,10 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
         if not isinstance(checklist, CallError):
             store.register_checklist(checklist)
         todo = select_new(found, store.known_calls(), cfg.retry_failed)
-        store.start_run(run_id, str(cfg.inbox), cfg.engine, cfg.model, checklist_id, checklist_version)
-        log.info(f"{len(found.recordings)} recordings found, {len(todo)} new")
+        store.start_run(run_id, str(cfg.inbox), cfg.engine, cfg.model, checklist_id, checklist_version,
+                        warnings=found.warnings)
+        log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
+                 f"{len(found.unsettled)} still being copied")
         for n, rec in enumerate(todo, start=1):
             state = transcribe(rec, cfg, return_state=True)
             if state.is_completed():
@@ -124,11 +127,13 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
                 f"[{n}/{len(todo)}] {rec.meta.call_id}: {result.status}, {detail}")
         summary = RunSummary(run_id, found=len(found.recordings), skipped=len(found.recordings) - len(todo),
                              ok=ok, failed=failed, audio_seconds=round(audio_seconds, 1),
-                             report=str((cfg.out / "index.html").resolve()))
+                             report=str((cfg.out / "index.html").resolve()),
+                             warnings=found.warnings, unsettled=len(found.unsettled))
         store.finish_run(summary)
     log.info(f"published for SQL readers: {publish(cfg.db)}")
     render(cfg.db, cfg.out)
-    log.info(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped; report {summary.report}")
+    log.info(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped, "
+             f"{summary.unsettled} left for the next run; report {summary.report}")
     create_markdown_artifact(key="callqa-run-summary", markdown=_summary_markdown(summary, cfg),
                              description="callqa nightly run")
     return summary.__dict__

@@ -87,14 +87,14 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _transcribe_file(path: Path, cfg):
-    from .domain import CallMeta, Recording
-    from .ingest import sha256_of
+    from .ingest import read_recording
     from .process import transcribe_recording
     from .transcribe import load_engine
 
     if not path.is_file():
         raise CallError(f"no such file: {path}")
-    rec = Recording(path, sha256_of(path), path.stat().st_size, CallMeta(call_id=path.stem))
+    # The call id comes from calls.csv or the file-name pattern, as in `callqa run`.
+    rec = read_recording(path, cfg)
     result = transcribe_recording(rec, load_engine(cfg), cfg)
     if result.transcript is None:
         raise CallError(f"{path.name}: {result.error}")

@@ -139,3 +139,5 @@ class RunSummary:
     failed: int
     audio_seconds: float
     report: str | None  # path of index.html
+    warnings: tuple[str, ...] = ()  # run-level: unreadable sidecars, rows without files, files left waiting
+    unsettled: int = 0  # files still being copied, left for a later run

@@ -21,6 +21,19 @@ from .vad import speech_spans
 MB = 1024 * 1024
 
 
+def over_size_limit(size_mb: float, limit_mb: float) -> str:
+    """'file of 1.3 MB is over the limit of 0.5 MB': as many decimals as it takes to tell the
+    two apart, and never a limit of '0 MB'."""
+    def mb(value: float, decimals: int) -> str:
+        return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+
+    for decimals in range(1, 7):
+        size, limit = mb(size_mb, decimals), mb(limit_mb, decimals)
+        if size != limit and limit != "0":
+            break
+    return f"file of {size} MB is over the limit of {limit} MB"
+
+
 def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[Segment, ...], str]:
     """Each side's speech spans separately, then one dialogue. Stereo sides get their roles;
     mono is 'unknown'."""
@@ -41,7 +54,7 @@ def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallRes
     warnings: list[str] = []
     try:
         if rec.size > cfg.max_file_mb * MB:
-            raise CallError(f"file of {rec.size / MB:.0f} MB is over the limit of {cfg.max_file_mb:.0f} MB")
+            raise CallError(over_size_limit(rec.size / MB, cfg.max_file_mb))
         audio, warnings = decode(rec.path, cfg.max_duration_min * 60)
         started = time.perf_counter()
         segments, language = transcribe_audio(audio, engine, cfg)

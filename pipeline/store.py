@@ -147,11 +147,14 @@ class Store:
                 "critical": item.critical, "registered_at": now} for n, item in enumerate(checklist.items)])
 
     def start_run(self, run_id: str, inbox: str, engine: str, model: str,
-                  checklist_id: str, checklist_version: str) -> None:
+                  checklist_id: str, checklist_version: str, warnings: Sequence[str] = ()) -> None:
+        """Record the run before any call; its warnings are known from the scan, so a run that
+        crashes later still shows them."""
         with self._transaction() as con:
             con.execute(sql("start_run"), {
                 "run_id": run_id, "started_at": _utcnow(), "inbox": str(inbox), "engine": engine,
-                "model": model, "checklist_id": checklist_id, "checklist_version": checklist_version})
+                "model": model, "checklist_id": checklist_id, "checklist_version": checklist_version,
+                "warnings": list(warnings)})
 
     def finish_run(self, summary: RunSummary, error: str | None = None) -> None:
         with self._transaction() as con:

@@ -67,6 +67,7 @@ def test_checklist_validate_reports_where_the_checklist_is_broken(tmp_path: Path
 def test_score_transcribes_a_recording(call_files):
     done = callqa("score", str(call_files["good"]), "--json")
     assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["call_id"] == "9001.1"  # from the file-name pattern, as `callqa run` reads it
     items = {i["id"]: i for i in json.loads(done.stdout)["items"]}
     assert items["introduced"]["verdict"] == "pass"
     assert items["introduced"]["evidence"][0]["speaker"] == "agent"

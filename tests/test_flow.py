@@ -35,7 +35,7 @@ def inbox(tmp_path: Path, call_files) -> Path:
 
 def run(inbox: Path, tmp_path: Path, **settings) -> dict:
     return nightly(inbox=str(inbox), db=str(tmp_path / "qa.duckdb"), out=str(tmp_path / "out"),
-                   settings={"checklist": str(CHECKLIST), **settings})
+                   settings={"checklist": str(CHECKLIST), "settle_seconds": 0, **settings})
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple]:

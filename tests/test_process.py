@@ -8,7 +8,7 @@ import pytest
 from pipeline.checklist import parse_checklist
 from pipeline.config import Config
 from pipeline.domain import CallMeta, CallResult, Recording, Segment, Transcript
-from pipeline.process import score_result, transcribe_recording
+from pipeline.process import over_size_limit, score_result, transcribe_recording
 from pipeline.synth import write_phone_audio
 from pipeline.transcribe import load_engine
 
@@ -39,6 +39,13 @@ def test_bad_inputs_fail_with_a_reason(tmp_path: Path, engine):
         result = transcribe_recording(rec, engine, CFG)
         assert result.status == "failed" and reason in result.error, result.error
         assert result.transcript is None and result.score is None
+
+
+def test_the_size_limit_reason_shows_sizes_a_reader_can_tell_apart():
+    assert over_size_limit(1.3, 0.5) == "file of 1.3 MB is over the limit of 0.5 MB"
+    assert over_size_limit(3072, 1024) == "file of 3072 MB is over the limit of 1024 MB"
+    assert over_size_limit(1.04, 1) == "file of 1.04 MB is over the limit of 1 MB"
+    assert over_size_limit(0.2, 0.001) == "file of 0.2 MB is over the limit of 0.001 MB"
 
 
 def test_a_checklist_without_the_calls_language_fails_the_call_but_keeps_its_transcript():

@@ -14,7 +14,7 @@ SELECT count(*) AS calls,
 FROM latest_scores;
 
 -- name: report_last_run
-SELECT run_id, started_at, finished_at, found, skipped, ok, failed, engine, model, error
+SELECT run_id, started_at, finished_at, found, skipped, ok, failed, engine, model, error, warnings
 FROM runs ORDER BY started_at DESC LIMIT 1;
 
 -- name: report_managers

@@ -25,8 +25,11 @@ CREATE TABLE IF NOT EXISTS runs (
     failed            INTEGER,
     audio_seconds     DOUBLE,
     report_path       VARCHAR,
-    error             VARCHAR
+    error             VARCHAR,
+    warnings          VARCHAR[]
 );
+-- Databases made before run warnings existed get the column too.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS warnings VARCHAR[];
 
 CREATE TABLE IF NOT EXISTS calls (
     call_id        VARCHAR PRIMARY KEY,
@@ -241,6 +244,7 @@ COMMENT ON COLUMN runs.failed IS 'Calls that failed; see calls.error.';
 COMMENT ON COLUMN runs.audio_seconds IS 'Seconds of audio processed.';
 COMMENT ON COLUMN runs.report_path IS 'Path of the index.html the run rendered.';
 COMMENT ON COLUMN runs.error IS 'Why the whole run failed, if it did.';
+COMMENT ON COLUMN runs.warnings IS 'Problems of the whole run that no call shows: an unreadable calls.csv, rows naming files not in the inbox, files left for the next run because they were still being copied.';
 
 COMMENT ON TABLE calls IS 'One row per recording (identified by its bytes), processed or failed.';
 COMMENT ON COLUMN calls.call_id IS 'Call identifier from the PBX metadata or the file name.';

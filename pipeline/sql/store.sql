@@ -15,12 +15,12 @@ VALUES ($checklist_hash, $checklist_id, $checklist_version, $item_id, $position,
 ON CONFLICT DO NOTHING;
 
 -- name: start_run
-INSERT INTO runs (run_id, started_at, inbox, engine, model, checklist_id, checklist_version)
-VALUES ($run_id, $started_at, $inbox, $engine, $model, $checklist_id, $checklist_version)
+INSERT INTO runs (run_id, started_at, inbox, engine, model, checklist_id, checklist_version, warnings)
+VALUES ($run_id, $started_at, $inbox, $engine, $model, $checklist_id, $checklist_version, $warnings)
 ON CONFLICT (run_id) DO UPDATE SET
     started_at = excluded.started_at, inbox = excluded.inbox, engine = excluded.engine,
     model = excluded.model, checklist_id = excluded.checklist_id,
-    checklist_version = excluded.checklist_version;
+    checklist_version = excluded.checklist_version, warnings = excluded.warnings;
 
 -- name: finish_run
 UPDATE runs SET finished_at = $finished_at, found = $found, skipped = $skipped, ok = $ok,

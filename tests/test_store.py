@@ -5,6 +5,8 @@ by hand from the verdict table in sample_results()' docstring.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -15,7 +17,7 @@ import pytest
 
 from pipeline.domain import (CallMeta, CallResult, CallScore, Evidence, ItemVerdict, Manager, Recording,
                              RunSummary, Segment, Transcript, TranscriptionInfo)
-from pipeline.store import CallConflict, Store
+from pipeline.store import CallConflict, Store, publish, published_path
 
 ITEMS = ("introduced", "asked_convenient", "handled_objections", "recorded_outcome", "politeness")
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -325,6 +327,42 @@ def test_read_only_store_reads_but_cannot_write(tmp_path: Path):
         Store(tmp_path / "missing.duckdb", read_only=True)
 
 
+# A manager's SQL session in its own process: it prints the number of calls, waits for a line on
+# stdin, then prints the calls again and the segments, which it had not read yet.
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("SELECT count(*) FROM calls").fetchone()[0], flush=True)
+sys.stdin.readline()
+print(*con.execute("SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM segments)").fetchone(), flush=True)
+"""
+
+
+def test_a_reader_of_the_published_copy_never_blocks_the_writer(tmp_path: Path):
+    db = tmp_path / "callqa.duckdb"
+    first, *rest = sample_results()
+    with Store(db) as store:
+        store.write_call(first, "run-1")
+    published = publish(db)
+    assert published == published_path(db)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        # The next night's run, while the reader holds its copy open: writing and publishing go through.
+        with Store(db) as store:
+            for result in rest:
+                store.write_call(result, "run-2")
+        publish(db)
+        with duckdb.connect(str(published), read_only=True) as fresh:
+            assert fresh.execute("SELECT count(*) FROM calls").fetchone() == (5,)
+        out, err = reader.communicate("\n", timeout=30)
+    finally:
+        reader.kill()
+    assert reader.returncode == 0, err
+    assert out.split() == ["1", "5"]  # the open session keeps the copy it had: one call, its 5 segments
+
+
 def test_schema_is_idempotent_and_documented(tmp_path: Path):
     path = tmp_path / "callqa.duckdb"
     Store(path).close()
@@ -336,8 +374,12 @@ def test_schema_is_idempotent_and_documented(tmp_path: Path):
             "SELECT table_name AS name FROM duckdb_tables() WHERE comment IS NULL "
             "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal AND comment IS NULL "
             "UNION ALL SELECT table_name || '.' || column_name FROM duckdb_columns() "
-            "WHERE comment IS NULL AND table_name IN (SELECT table_name FROM duckdb_tables())")
+            "WHERE comment IS NULL AND NOT internal")
         assert undocumented == []
+        # Views' columns included, after the schema was applied again (which recreates the views).
+        [views] = store.query("SELECT count(*) AS n FROM duckdb_columns() WHERE table_name IN "
+                              "(SELECT view_name FROM duckdb_views() WHERE NOT internal)")
+        assert views["n"] >= 86
 
 
 def test_query_runs_named_queries_and_text(store: Store):

@@ -309,3 +309,97 @@ COMMENT ON VIEW manager_daily IS 'Per manager and day: calls, failed, scored, av
 COMMENT ON VIEW manager_item_pass_rates IS 'Per manager and checklist item: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
 COMMENT ON VIEW item_pass_rates IS 'Per checklist item over the whole team: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
 COMMENT ON VIEW failed_calls IS 'Calls that could not be processed, with the error and the file name.';
+
+-- View columns. CREATE OR REPLACE VIEW above drops their comments, so they follow the views.
+COMMENT ON COLUMN latest_scores.call_id IS 'calls.call_id';
+COMMENT ON COLUMN latest_scores.manager_id IS 'managers.manager_id, or ''unassigned'' when the call names no known manager.';
+COMMENT ON COLUMN latest_scores.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN latest_scores.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN latest_scores.started_at IS 'When the call started, PBX local time; NULL if the metadata had no date.';
+COMMENT ON COLUMN latest_scores.day IS 'Day of started_at, or of processed_at when the PBX gave no date.';
+COMMENT ON COLUMN latest_scores.status IS 'ok (transcribed and scored) or failed (see calls.error).';
+COMMENT ON COLUMN latest_scores.file_name IS 'File name of the recording.';
+COMMENT ON COLUMN latest_scores.direction IS 'in or out (or whatever the PBX wrote).';
+COMMENT ON COLUMN latest_scores.duration_s IS 'Audio duration in seconds; NULL for a file that could not be decoded.';
+COMMENT ON COLUMN latest_scores.checklist_id IS 'Checklist of the most recent score; NULL if the call was never scored.';
+COMMENT ON COLUMN latest_scores.checklist_version IS 'Version of that checklist.';
+COMMENT ON COLUMN latest_scores.checklist_hash IS 'Hash of that checklist''s content; joins item_results.checklist_hash.';
+COMMENT ON COLUMN latest_scores.score IS 'Most recent score, 0..100 with one decimal; NULL if nothing applied or the call failed.';
+COMMENT ON COLUMN latest_scores.critical_failure IS 'A critical item failed (e.g. rudeness).';
+COMMENT ON COLUMN latest_scores.flagged IS 'To review: a critical failure or a score below 50 (a score of exactly 50 is not flagged).';
+COMMENT ON COLUMN latest_scores.n_pass IS 'Items passed.';
+COMMENT ON COLUMN latest_scores.n_fail IS 'Items failed.';
+COMMENT ON COLUMN latest_scores.n_na IS 'Items not applicable.';
+COMMENT ON COLUMN latest_scores.scored_at IS 'When the score was stored (UTC).';
+
+COMMENT ON COLUMN evidence_quotes.call_id IS 'calls.call_id';
+COMMENT ON COLUMN evidence_quotes.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN evidence_quotes.day IS 'Day of the call (see latest_scores.day).';
+COMMENT ON COLUMN evidence_quotes.item_id IS 'Checklist item the quote is evidence for.';
+COMMENT ON COLUMN evidence_quotes.verdict IS 'pass, fail or na: the verdict the quote supports.';
+COMMENT ON COLUMN evidence_quotes.n IS 'Position of the quote in the verdict''s evidence, from 1.';
+COMMENT ON COLUMN evidence_quotes.speaker IS 'agent, customer or unknown.';
+COMMENT ON COLUMN evidence_quotes.start_s IS 'Start of the quote, seconds from the beginning of the call.';
+COMMENT ON COLUMN evidence_quotes.end_s IS 'End of the quote, seconds from the beginning of the call.';
+COMMENT ON COLUMN evidence_quotes.text IS 'The quoted words.';
+COMMENT ON COLUMN evidence_quotes.seg_idx IS 'segments.idx of the segment the quote came from; NULL if none overlaps it.';
+
+COMMENT ON COLUMN latest_verdicts.call_id IS 'calls.call_id';
+COMMENT ON COLUMN latest_verdicts.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN latest_verdicts.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN latest_verdicts.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN latest_verdicts.started_at IS 'When the call started, PBX local time.';
+COMMENT ON COLUMN latest_verdicts.day IS 'Day of the call (see latest_scores.day).';
+COMMENT ON COLUMN latest_verdicts.score IS 'The call''s score, 0..100; NULL if nothing applied.';
+COMMENT ON COLUMN latest_verdicts.critical_failure IS 'A critical item of the call failed.';
+COMMENT ON COLUMN latest_verdicts.checklist_id IS 'Checklist of the verdict.';
+COMMENT ON COLUMN latest_verdicts.item_id IS 'Checklist item.';
+COMMENT ON COLUMN latest_verdicts.position IS 'Order of the item in the checklist, from 0.';
+COMMENT ON COLUMN latest_verdicts.verdict IS 'pass, fail or na (not applicable).';
+COMMENT ON COLUMN latest_verdicts.weight IS 'Weight of the item in the call score.';
+COMMENT ON COLUMN latest_verdicts.reason IS 'One line explaining the verdict.';
+COMMENT ON COLUMN latest_verdicts.quotes IS 'Evidence: list of {speaker, start_s, end_s, text, seg_idx}, seg_idx being the segment quoted.';
+
+COMMENT ON COLUMN manager_daily.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN manager_daily.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN manager_daily.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN manager_daily.day IS 'Day (see latest_scores.day).';
+COMMENT ON COLUMN manager_daily.calls IS 'Calls that day, processed or failed.';
+COMMENT ON COLUMN manager_daily.failed IS 'Calls that could not be processed.';
+COMMENT ON COLUMN manager_daily.scored IS 'Calls with a score.';
+COMMENT ON COLUMN manager_daily.avg_score IS 'Average score of the scored calls, one decimal (half away from zero); NULL if none.';
+COMMENT ON COLUMN manager_daily.critical_failures IS 'Calls with a critical failure.';
+COMMENT ON COLUMN manager_daily.audio_minutes IS 'Minutes of audio, one decimal.';
+
+COMMENT ON COLUMN manager_item_pass_rates.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN manager_item_pass_rates.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN manager_item_pass_rates.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN manager_item_pass_rates.checklist_id IS 'Checklist of the verdicts.';
+COMMENT ON COLUMN manager_item_pass_rates.item_id IS 'Checklist item.';
+COMMENT ON COLUMN manager_item_pass_rates.position IS 'Order of the item in the checklist, from 0.';
+COMMENT ON COLUMN manager_item_pass_rates.applicable IS 'Calls where the item applied (pass or fail).';
+COMMENT ON COLUMN manager_item_pass_rates.passes IS 'Calls that passed the item.';
+COMMENT ON COLUMN manager_item_pass_rates.fails IS 'Calls that failed the item.';
+COMMENT ON COLUMN manager_item_pass_rates.na IS 'Calls where the item did not apply.';
+COMMENT ON COLUMN manager_item_pass_rates.pass_rate IS 'passes / applicable in percent, one decimal; NULL if never applicable.';
+
+COMMENT ON COLUMN item_pass_rates.checklist_id IS 'Checklist of the verdicts.';
+COMMENT ON COLUMN item_pass_rates.item_id IS 'Checklist item.';
+COMMENT ON COLUMN item_pass_rates.position IS 'Order of the item in the checklist, from 0.';
+COMMENT ON COLUMN item_pass_rates.applicable IS 'Calls of the whole team where the item applied (pass or fail).';
+COMMENT ON COLUMN item_pass_rates.passes IS 'Calls that passed the item.';
+COMMENT ON COLUMN item_pass_rates.fails IS 'Calls that failed the item.';
+COMMENT ON COLUMN item_pass_rates.na IS 'Calls where the item did not apply.';
+COMMENT ON COLUMN item_pass_rates.pass_rate IS 'passes / applicable in percent, one decimal; NULL if never applicable.';
+
+COMMENT ON COLUMN failed_calls.call_id IS 'calls.call_id';
+COMMENT ON COLUMN failed_calls.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN failed_calls.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN failed_calls.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN failed_calls.started_at IS 'When the call started, PBX local time; NULL if unknown.';
+COMMENT ON COLUMN failed_calls.day IS 'Day of the call (see latest_scores.day).';
+COMMENT ON COLUMN failed_calls.file_name IS 'File name of the recording.';
+COMMENT ON COLUMN failed_calls.path IS 'Path of the recording when it was processed.';
+COMMENT ON COLUMN failed_calls.error IS 'Why it could not be processed.';
+COMMENT ON COLUMN failed_calls.run_id IS 'Run that tried it (runs.run_id).';
+COMMENT ON COLUMN failed_calls.processed_at IS 'When it was tried (UTC).';

@@ -68,6 +68,7 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
     quote = rows(tmp_path, "SELECT e.text FROM item_results, unnest(evidence) AS t(e) "
                            "WHERE call_id = '9001.1' AND item_id = 'introduced'")[0][0]
     assert "afternoon" in quote.lower()  # tiny.en hears "Anna" as "Amanda" on a phone line
+    assert_evidence_quotes_stored_segments(tmp_path)
 
     index = (tmp_path / "out" / "index.html").read_text()
     assert "Anna Petrova" in index and "unassigned" in index and "empty file" in index
@@ -83,13 +84,30 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
                           "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)") == before
     assert rows(tmp_path, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == [(2,)]
 
-    # Managers query the published copy; holding it open does not block the nightly writer.
+    # Each run publishes a copy for SQL readers (a reader holding it open: test_store.py).
     with duckdb.connect(str(tmp_path / "qa.published.duckdb"), read_only=True) as reader:
         assert reader.execute("SELECT count(*) FROM latest_scores").fetchone() == (4,)
-        assert run(inbox, tmp_path)["skipped"] == 4
 
 
-def test_broken_checklist_keeps_transcripts_and_fails_calls_clearly(harness, call_files, tmp_path: Path):
+def assert_evidence_quotes_stored_segments(tmp_path: Path) -> None:
+    """Every evidence quote is the text of stored segments of its call and speaker, from the
+    first one's start to the last one's end (a quote may span the segments of one turn)."""
+    segments = rows(tmp_path, "SELECT call_id, speaker, start_s, end_s, text FROM segments ORDER BY call_id, idx")
+    quotes = rows(tmp_path, "SELECT r.call_id, r.item_id, e.speaker, e.start_s, e.end_s, e.text "
+                            "FROM item_results r, unnest(r.evidence) AS t(e)")
+    assert len(quotes) >= 4
+    for call_id, item_id, speaker, start, end, text in quotes:
+        cited = [s for s in segments if s[0] == call_id and start <= s[2] and s[3] <= end]
+        assert cited, f"{call_id} {item_id}: no segment from {start} to {end}"
+        assert (cited[0][2], cited[-1][3]) == (start, end), (call_id, item_id, cited)
+        assert {s[1] for s in cited} == {speaker}, (call_id, item_id, cited)
+        assert text in " ".join(s[4].strip() for s in cited), (call_id, item_id, text, cited)
+
+
+def test_broken_checklist_stops_a_flow_run_before_any_transcription(harness, call_files, tmp_path: Path):
+    """A deployment run calls the flow without `callqa run`'s checks: the flow checks first too."""
+    from pipeline.config import ConfigError
+
     box = tmp_path / "inbox"
     box.mkdir()
     shutil.copy(call_files["good"], box)
@@ -164,3 +182,67 @@ def test_a_call_the_database_refuses_is_stored_as_failed_and_the_run_goes_on(tmp
         assert stored.status == "failed" and stored.error.startswith("could not store the call:")
         assert store.query("SELECT status, error FROM calls")[0]["status"] == "failed"
         assert store.query("SELECT count(*) AS n FROM segments")[0]["n"] == 0
+
+
+CORRUPT = b"RIFF\x10\x00\x00\x00WAVEfmt " + b"\x07" * 300
+
+
+def test_failed_calls_are_processed_again_only_with_retry_failed(harness, tmp_path: Path):
+    from pipeline.domain import CallMeta, CallResult, Recording
+    from pipeline.ingest import sha256_of
+    from pipeline.store import Store
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "corrupt.wav").write_bytes(CORRUPT)
+    done = box / "done.wav"  # stored ok by an earlier run: never processed again
+    done.write_bytes(CORRUPT + b"another recording")
+    with Store(tmp_path / "qa.duckdb") as store:
+        store.write_call(CallResult(Recording(done, sha256_of(done), done.stat().st_size, CallMeta("done")), "ok"),
+                         "earlier")
+
+    def stored() -> dict[str, str]:
+        return dict(rows(tmp_path, "SELECT file_name, status || ' in ' || run_id FROM calls"))
+
+    first = run(box, tmp_path)
+    assert (first["found"], first["skipped"], first["ok"], first["failed"]) == (2, 1, 0, 1)
+    assert stored() == {"corrupt.wav": f"failed in {first['run_id']}", "done.wav": "ok in earlier"}
+    again = run(box, tmp_path)
+    assert (again["skipped"], again["failed"]) == (2, 0)
+    assert stored() == {"corrupt.wav": f"failed in {first['run_id']}", "done.wav": "ok in earlier"}
+    retried = run(box, tmp_path, retry_failed=True)
+    assert (retried["skipped"], retried["failed"]) == (1, 1)
+    assert stored() == {"corrupt.wav": f"failed in {retried['run_id']}", "done.wav": "ok in earlier"}
+
+
+def test_select_new_takes_each_new_recording_once():
+    from flows.nightly import select_new
+    from pipeline.domain import CallMeta, Recording
+    from pipeline.ingest import Inbox
+
+    def rec(name: str, sha: str) -> Recording:
+        return Recording(Path(name), sha, 10, CallMeta(name))
+
+    fresh, copy, done, broken, other = (rec("a.wav", "A"), rec("day2/a-copy.wav", "A"), rec("b.wav", "B"),
+                                        rec("c.wav", "C"), rec("d.wav", "D"))
+    inbox = Inbox(recordings=(fresh, copy, done, broken, other), managers=(), warnings=())
+    known = {"B": "ok", "C": "failed"}
+    assert select_new(inbox, known, retry_failed=False) == [fresh, other]
+    assert select_new(inbox, known, retry_failed=True) == [fresh, broken, other]
+    assert select_new(inbox, {}, retry_failed=False) == [fresh, done, broken, other]
+
+
+def test_swapped_channels_put_each_side_under_its_role(harness, call_files, tmp_path: Path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    shutil.copy(call_files["good"], box)  # the agent speaks on the left channel
+    summary = run(box, tmp_path, left_channel="customer", right_channel="agent")
+    assert summary["ok"] == 1
+    said = {speaker: text.lower() for speaker, text in rows(
+        tmp_path, "SELECT speaker, string_agg(text, ' ' ORDER BY idx) FROM segments GROUP BY speaker")}
+    assert set(said) == {"agent", "customer"}
+    assert "afternoon" in said["customer"] and "afternoon" not in said["agent"]
+    assert "yes" in said["agent"] and "yes" not in said["customer"]  # "Yes, go ahead."
+    # The verdicts follow the roles: the "agent" now only says "Yes, go ahead."
+    verdicts = dict(rows(tmp_path, "SELECT item_id, verdict FROM item_results"))
+    assert verdicts["introduced"] == "fail" and verdicts["asked_convenient"] == "fail"

@@ -2,8 +2,9 @@
 
 In:  {"call_id": "...", "language": "ru", "segments": [{"speaker": "agent"|"customer"|"unknown",
       "start": 0.0, "end": 3.2, "text": "..."}]}
-Out: {"call_id", "checklist": {"id", "version"}, "score", "items": [{"id", "verdict",
+Out: {"call_id", "checklist": {"id", "version"}, "score", "items": [{"id", "verdict", "reason",
       "evidence": [{"speaker", "start", "text"}]}]}
+Keys are only ever added (like "reason"), never renamed, removed or reshaped.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def transcript_from_json(data: Any, default_id: str = "call") -> Transcript:
 
 def read_transcript(path: Path) -> Transcript:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows tools often save JSON with a byte-order mark.
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CallError(f"{path.name}: not a readable transcript JSON ({exc})") from None
     return transcript_from_json(data, default_id=path.stem)
@@ -52,7 +54,7 @@ def score_to_json(score: CallScore) -> dict[str, Any]:
         "call_id": score.call_id,
         "checklist": {"id": score.checklist_id, "version": score.checklist_version},
         "score": score.score,
-        "items": [{"id": item.item_id, "verdict": item.verdict,
+        "items": [{"id": item.item_id, "verdict": item.verdict, "reason": item.reason,
                    "evidence": [{"speaker": e.speaker, "start": e.start, "text": e.text}
                                 for e in item.evidence]}
                   for item in score.items],

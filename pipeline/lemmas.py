@@ -124,11 +124,18 @@ def negated_at(tokens: Sequence[Token], start: int, language: str) -> bool:
     return i >= 0 and bool(tokens[i].forms & NEGATORS[language])
 
 
+# Whisper labels Russian telephone speech as Ukrainian or Belarusian at times; such text is Russian.
+_READ_AS = {"uk": "ru", "be": "ru"}
+_UNDECLARED = ("", "auto", "unknown")  # no language given (or none detected): read it from the script
+
+
 def transcript_language(transcript: Transcript) -> str:
-    """The transcript's own language if supported ("ru-RU" counts as "ru"), else by script."""
+    """The transcript's own language ("ru-RU" counts as "ru"), or by script when it has none.
+    A declared language is kept even if unsupported ("de"), so scoring refuses it by name
+    instead of reading German as English."""
     declared = transcript.language.lower().replace("_", "-").split("-")[0]
-    if declared in LANGUAGES:
-        return declared
+    if declared not in _UNDECLARED:
+        return _READ_AS.get(declared, declared)
     letters = [c for s in transcript.segments for c in s.text if c.isalpha()]
     cyrillic = sum("\u0400" <= c <= "\u04ff" for c in letters)
     return "ru" if letters and cyrillic * 2 >= len(letters) else "en"

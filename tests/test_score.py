@@ -234,6 +234,22 @@ def test_language_the_checklist_lacks_is_refused():
         score_transcript(call("en", ("agent", "hello")), ru_only)
 
 
+@pytest.mark.parametrize("declared,text", [
+    ("auto", "я представилась"), ("", "is this a good time"), ("unknown", "я представилась"),
+    ("ru-RU", "я представилась"), ("en_US", "is this a good time"),
+    ("uk", "я представилась"),  # Whisper's label for Russian over a phone line, at times
+])
+def test_the_language_a_transcript_is_scored_in(matching, declared, text):
+    score = score_transcript(Transcript("t", declared, (Segment("agent", 0, 1, text),)), matching)
+    assert score.items[0].verdict == "pass", score.items[0].reason
+
+
+def test_a_declared_language_the_checklist_lacks_is_refused_by_name(matching):
+    german = Transcript("d-1", "de", (Segment("agent", 0, 1, "ist es eine good time"),))
+    with pytest.raises(ChecklistError, match=r"^call d-1: checklist 'm' has no 'de' phrases \(it covers ru, en\)$"):
+        score_transcript(german, matching)
+
+
 def test_mono_turns_count_for_either_role(checklist):
     mono = call("en", *(("unknown", text) for text in [
         "hello?", "hi, good morning, this is Ann from Acme", "oh hi", "is this a good time?"]))
@@ -250,3 +266,49 @@ def test_an_objection_pushed_past_is_not_handled(checklist):
     v = verdict(score, "handled_objections")
     assert v.verdict == "fail" and "was met with rude at 0:06" in v.reason
     assert v.evidence[0].text == "sorry we are not interested"
+
+
+EDGES = """\
+id: edges
+title: Edges
+version: "1"
+languages: [ru, en]
+phrases:
+  brand:        # made-up names: no dictionary knows them, so only ё/е folding makes them meet
+    ru: [Тёплодар, Медвуд, Клёвер]
+    en: [sunrise]
+  thanks:
+    ru: [спасибо]
+    en: [thank you]
+  refusal:      # carries its own negation
+    ru: [не интересно]
+    en: [not interested]
+items:
+  - {id: brand, title: Brand, guidance: Name it., weight: 1, scope: {speaker: any}, match: brand}
+  - {id: thanks, title: Thanks, guidance: Thank., weight: 1, scope: {speaker: any}, match: thanks}
+  - {id: refusal, title: Refusal, guidance: Hear it., weight: 1, scope: {speaker: any}, match: refusal}
+"""
+
+
+@pytest.fixture(scope="module")
+def edges():
+    return parse_checklist(EDGES)
+
+
+@pytest.mark.parametrize("language,text,item,found", [
+    # ё and е are one letter: a phrase written with ё finds text with е, and the other way round
+    ("ru", "Здравствуйте, компания Теплодар", "brand", True),
+    ("ru", "компания ТЁПЛОДАР, слушаю", "brand", True),
+    ("ru", "это Мёдвуд, добрый день", "brand", True),
+    ("ru", "магазин Клевер, здравствуйте", "brand", True),  # «клевер» is in the dictionary, «клёвер» not
+    # «ни» negates like «не»: «ни спасибо, ни до свидания» is no thanks
+    ("ru", "вы мне ни спасибо, ни до свидания", "thanks", False),
+    ("ru", "ну спасибо, до свидания", "thanks", True),
+    # a phrase with its own negation is found after another negator (double negation)
+    ("ru", "Не, не интересно, спасибо", "refusal", True),
+    ("ru", "нет, мне не интересно", "refusal", True),
+    ("en", "no, not interested, thanks", "refusal", True),
+])
+def test_yo_and_negation_edge_cases(edges, language, text, item, found):
+    score = score_transcript(call(language, ("customer", text)), edges)
+    assert (verdict(score, item).verdict == "pass") == found, verdict(score, item).reason

@@ -157,13 +157,23 @@ def test_engine_is_loaded_once_per_setting():
     assert load_engine(replace(cfg, inbox=Path("elsewhere"))) is first  # unrelated keys share it
     assert load_engine(replace(cfg, beam_size=1)) is not first
     assert (first.name, first.device) == ("faster-whisper", "cpu")
-    assert first.model.endswith("model")  # the path of the bundled tiny.en
+    assert first.model == "default (tiny.en)"  # recorded with each call: not a site-packages path
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_missing_model_path_is_a_config_error(engine, tmp_path):
     with pytest.raises(ConfigError, match="'model'.*does not exist"):
         load_engine(Config(engine=engine, model=str(tmp_path / "no-such-model")))
+
+
+def test_model_is_named_as_the_setting_says(tmp_path):
+    from pipeline.models import resolve_model
+
+    weights = tmp_path / "faster-whisper-small"
+    weights.mkdir()
+    assert str(resolve_model("default")) == "default (tiny.en)"
+    assert str(resolve_model("large-v3")) == "large-v3"
+    assert str(resolve_model(str(weights))) == str(weights.resolve())
 
 
 @pytest.mark.parametrize("engine", ENGINES)

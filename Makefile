@@ -27,8 +27,13 @@ sysdeps:
 demo: venv
 	CALLQA_SETTLE_SECONDS=0 $(BIN)/callqa run --inbox examples/inbox --db var/demo.duckdb --out out/demo
 
-# Re-synthesise the demo recordings from examples/calls.yaml.
+# Re-synthesise the demo recordings from examples/calls.yaml. Synthesis is repeatable on one
+# machine, but another espeak-ng or sox build speaks other bytes: a call's identity is the
+# SHA-256 of its bytes, so the old demo database would keep the old calls and `make demo` would
+# add the new ones beside them under the same PBX ids. The demo database describes the demo
+# inbox, so it goes with the old audio.
 demo-audio: venv sysdeps
+	rm -f var/demo.duckdb* var/demo.published.duckdb*
 	$(BIN)/python examples/make_calls.py examples/inbox
 
 test: venv sysdeps

@@ -96,7 +96,9 @@ def write_phone_audio(stereo: np.ndarray, path: Path, *, encoding: str = "mu-law
            "u8": ["-e", "unsigned-integer", "-b", "8"], "pcm16": ["-e", "signed-integer", "-b", "16"]}
     codec = enc[encoding] if path.suffix.lower() == ".wav" else []
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["sox", "-t", "raw", "-r", str(RATE), "-e", "floating-point", "-b", "32",
+    # -R (repeatable): sox seeds its dither and the Ogg stream serial number with a fixed value
+    # instead of the clock, so the same script gives the same bytes, hence the same call identity.
+    subprocess.run(["sox", "-R", "-t", "raw", "-r", str(RATE), "-e", "floating-point", "-b", "32",
                     "-c", str(data.shape[0]), "-", *codec, "-r", "8000", str(path),
                     "sinc", "300-3400"],
                    input=data.T.tobytes(), check=True, capture_output=True)

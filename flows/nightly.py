@@ -19,6 +19,7 @@ from pipeline.checklist import load_checklist
 from pipeline.config import Config, build_config
 from pipeline.domain import CallError, CallResult, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
+from pipeline.preflight import preflight
 from pipeline.process import score_result, transcribe_recording, with_call_id
 from pipeline.report import render_reports
 from pipeline.store import CallConflict, Store, publish
@@ -89,6 +90,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     """Process every new recording in the inbox; returns the run summary."""
     cfg = build_config(Path(config_file) if config_file else None, inbox=inbox, db=db, out=out,
                        **(settings or {}))
+    preflight(cfg)  # a deployment run with bad settings fails here, before anything is transcribed
     log = get_run_logger()
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     found = ingest(cfg)

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import DEVICES, ENGINES, ConfigError, build_config
+from .config import DEVICES, ENGINES, ConfigError, build_config, unknown_env
 from .domain import CallError
 
 # Flags that map one-to-one onto Config keys (see config.py); None means "not given".
@@ -32,13 +32,15 @@ def _settings(args: argparse.Namespace, *keys: str) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args, "retry_failed")
+    # Settings are checked before Prefect starts, so a typo costs no flow run and no transcription;
+    # values first, then files and models (preflight imports spaCy, Prefect takes seconds more).
+    cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **settings)
+    from .preflight import preflight
+
+    preflight(cfg)
     from flows.nightly import nightly
 
-    settings = _settings(args, "retry_failed")
-    # Settings are checked before Prefect starts, so a typo costs no flow run.
-    cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **settings)
-    if not cfg.inbox.is_dir():
-        raise FileNotFoundError(f"inbox folder not found: {cfg.inbox}")
     summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
                       config_file=_str(args.config), settings=settings)
     print(f"{summary['ok']} calls scored, {summary['failed']} failed, {summary['skipped']} already done")
@@ -61,16 +63,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from .checklist import load_checklist
     from .contract import read_transcript, score_to_json
+    from .preflight import check_checklist, check_model
     from .score import score_transcript
 
     cfg = build_config(args.config, **_settings(args))
-    checklist = load_checklist(cfg.checklist)
+    checklist = check_checklist(cfg)
     path: Path = args.file
     if path.suffix.lower() == ".json":
         transcript = read_transcript(path)
     else:
+        check_model(cfg)
         transcript = _transcribe_file(path, cfg)
     score = score_transcript(transcript, checklist)
     if args.json:
@@ -102,9 +105,14 @@ def _transcribe_file(path: Path, cfg):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .preflight import check_out
     from .report import render_reports
 
     cfg = build_config(args.config, db=args.db, out=args.out)
+    if not cfg.db.is_file():
+        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
+                          "`callqa run` wrote) or run `callqa run` first")
+    check_out(cfg)
     print(f"Report: {render_reports(cfg.db, cfg.out)}")
     return 0
 
@@ -158,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     # Offline machines: Prefect's local server would log a failed telemetry call on every run.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
+    for warning in unknown_env(os.environ):
+        print(f"callqa: warning: {warning}", file=sys.stderr)
     try:
         return args.func(args)
     except (CallError, ConfigError, FileNotFoundError) as exc:

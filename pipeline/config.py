@@ -5,17 +5,27 @@ CALLQA_BEAM_SIZE in the environment and --beam-size on the command line.
 """
 from __future__ import annotations
 
+import difflib
+import math
 import os
+import re
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NoReturn
 
 from .domain import CallError
 
 ENGINES = ("faster-whisper", "openai-whisper")
 DEVICES = ("auto", "cpu", "cuda")
 ROLES = ("agent", "customer")
+# CTranslate2's compute types (ctranslate2 docs, "Quantization"); "auto" is callqa's per-device choice.
+COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
+                 "float16", "bfloat16", "float32")
+# CALLQA_* variables read by tools around the settings, not settings themselves.
+TOOLING_ENV = ("CALLQA_CONFIG", "CALLQA_CACHE_DIR", "CALLQA_HOME")
 
 # FreePBX / Asterisk MixMonitor style: out-79161234567-101-20261120-101500-1700000000.42.wav
 DEFAULT_FILENAME_PATTERN = (
@@ -55,6 +65,8 @@ class Config:
     # recording still being copied into the inbox waits for a later run.
     settle_seconds: float = 120.0
     schedule_cron: str = "0 2 * * *"
+    # Seconds between `callqa serve` runs instead of schedule_cron (trials, tests); 0 = use the cron.
+    schedule_interval_s: float = 0.0
     timezone: str = "UTC"
 
     def resolve(self, base: Path) -> Path:
@@ -66,40 +78,112 @@ class Config:
         return (self.left_channel, self.right_channel)
 
 
+_WORDS = {True: ("1", "true", "yes", "on"), False: ("0", "false", "no", "off")}
+
+
 def _coerce(key: str, value: Any, kind: type) -> Any:
+    """A TOML value, an environment string or a flag -> the key's type. Text is parsed
+    (CALLQA_BEAM_SIZE=5); any other value must have the type already: 2.7 or true is no int."""
+    if isinstance(value, str) and kind in (int, float, bool):
+        value = _parse(value.strip(), kind)
+    if kind is float and type(value) is int:
+        value = float(value)
+    if kind is Path and isinstance(value, (str, os.PathLike)):
+        return Path(value).expanduser()
+    if type(value) is kind and (kind is not float or math.isfinite(value)):
+        return value
+    default = getattr(Config, key)
+    problem, fix = {
+        int: ("a whole number", f"write one, e.g. {key} = {default}"),
+        float: ("a number", f"write one, e.g. {key} = {default}"),
+        bool: ("true or false", "write true or false"),
+    }.get(kind, ("text", f'write it in quotes: {key} = "..."'))
+    _fail(key, f"{value!r} is not {problem}", fix)
+
+
+def _parse(text: str, kind: type) -> Any:
+    """Text -> int, float or bool; the text itself when it is none (the caller names the key)."""
+    if kind is bool:
+        return next((flag for flag, words in _WORDS.items() if text.lower() in words), text)
     try:
-        if kind is bool and isinstance(value, str):
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if kind is Path:
-            return Path(str(value)).expanduser()
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"config key {key!r}: {value!r} is not a valid {kind.__name__}") from None
+        return kind(text) if kind is float or re.fullmatch(r"[+-]?\d+", text) else text
+    except ValueError:
+        return text
+
+
+def _fail(key: str, problem: str, fix: str) -> NoReturn:
+    raise ConfigError(f"config key {key!r}: {problem}; {fix}")
+
+
+def _one_of(key: str, value: str, allowed: tuple[str, ...] | frozenset[str], what: str,
+            examples: str = "") -> None:
+    """A short list is named in full; a long one by a close match, or by `examples`."""
+    if value not in allowed:
+        close = difflib.get_close_matches(value.lower(), allowed, n=1)
+        if not examples:
+            hint = f"use one of {', '.join(allowed)}"
+        else:
+            hint = f"did you mean {close[0]!r}?" if close else f"use {examples}"
+        _fail(key, f"{value!r} is not {what}", hint)
+
+
+def whisper_languages() -> frozenset[str]:
+    """The language codes the installed Whisper knows (both engines share the list)."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
 
 
 def _validate(cfg: Config) -> Config:
-    import re
+    """Types are settled by _coerce; here each value is checked on its own, without files or models
+    (those are pipeline/preflight.py's)."""
+    from cronsim import CronSim, CronSimError
 
-    if cfg.engine not in ENGINES:
-        raise ConfigError(f"config key 'engine': {cfg.engine!r} is not one of {', '.join(ENGINES)}")
-    if cfg.device not in DEVICES:
-        raise ConfigError(f"config key 'device': {cfg.device!r} is not one of {', '.join(DEVICES)}")
+    _one_of("engine", cfg.engine, ENGINES, "an engine")
+    _one_of("device", cfg.device, DEVICES, "a device")
+    _one_of("compute_type", cfg.compute_type, COMPUTE_TYPES, "a CTranslate2 compute type")
     for key in ("left_channel", "right_channel"):
-        if getattr(cfg, key) not in ROLES:
-            raise ConfigError(f"config key {key!r}: must be 'agent' or 'customer'")
+        _one_of(key, getattr(cfg, key), ROLES, "a role")
     if cfg.left_channel == cfg.right_channel:
-        raise ConfigError("config keys 'left_channel' and 'right_channel' must name different roles")
+        raise ConfigError("config keys 'left_channel' and 'right_channel' must name different roles; "
+                          "set one to 'agent' and the other to 'customer'")
+    if cfg.language != "auto":  # the list costs an import of faster_whisper: only when needed
+        _one_of("language", cfg.language, whisper_languages() | {"auto"}, "'auto' or a Whisper language code",
+                "'auto' or a code such as 'ru', 'en', 'de'")
     if cfg.beam_size < 1:
-        raise ConfigError("config key 'beam_size': must be at least 1")
+        _fail("beam_size", f"{cfg.beam_size} is below 1", "use 1 (greedy) or more; the default is 5")
+    for key in ("max_file_mb", "max_duration_min"):
+        if getattr(cfg, key) <= 0:
+            _fail(key, f"{getattr(cfg, key):g} is not above 0",
+                  f"set a limit above 0, e.g. {key} = {getattr(Config, key):g}")
+    if cfg.settle_seconds < 0:
+        _fail("settle_seconds", f"{cfg.settle_seconds:g} is below 0", "use 0 (no wait) or more seconds")
+    if cfg.schedule_interval_s < 0:
+        _fail("schedule_interval_s", f"{cfg.schedule_interval_s:g} is below 0",
+              "use 0 (run on schedule_cron) or more seconds")
     try:
         re.compile(cfg.filename_pattern)
     except re.error as exc:
-        raise ConfigError(f"config key 'filename_pattern': not a valid regex ({exc})") from None
+        _fail("filename_pattern", f"not a valid regular expression ({exc})", "fix the pattern")
+    try:
+        CronSim(cfg.schedule_cron, datetime.now())
+    except CronSimError as exc:
+        _fail("schedule_cron", f"{cfg.schedule_cron!r} is not a cron expression ({exc})",
+              "write five fields: minute hour day month weekday, e.g. '0 2 * * *'")
+    if cfg.timezone not in zoneinfo.available_timezones():
+        _fail("timezone", f"{cfg.timezone!r} is not an IANA time zone", "use one such as 'UTC' or 'Europe/Moscow'")
     return cfg
+
+
+def unknown_env(env: Mapping[str, str]) -> list[str]:
+    """A warning for each CALLQA_* variable that is no setting: a typo would otherwise be ignored."""
+    warnings = []
+    for var in sorted(env):
+        if var.startswith("CALLQA_") and var not in TOOLING_ENV and var[7:].lower() not in _TYPES:
+            close = difflib.get_close_matches(var[7:].lower(), _TYPES, n=1)
+            hint = f" (did you mean CALLQA_{close[0].upper()}?)" if close else ""
+            warnings.append(f"{var} is not a callqa setting{hint}; ignored")
+    return warnings
 
 
 _TYPES = {f.name: (Path if "Path" in str(f.type) else {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)])
@@ -122,14 +206,16 @@ def build_config(file: Path | None = None, env: Mapping[str, str] | None = None,
             raise ConfigError(f"config file {file}: {exc}") from None
         layers.append((str(file), data.get("callqa", data)))
     layers.append(("environment", {k[7:].lower(): v for k, v in env.items()
-                                   if k.startswith("CALLQA_") and k != "CALLQA_CONFIG"}))
+                                   if k.startswith("CALLQA_") and k not in TOOLING_ENV}))
     layers.append(("flags", {k: v for k, v in flags.items() if v is not None}))
     values: dict[str, Any] = {}
     for source, layer in layers:
         for key, value in layer.items():
             if key not in _TYPES:
                 if source == "environment":
-                    continue  # other CALLQA_* variables (tests, tooling) are not settings
-                raise ConfigError(f"unknown config key {key!r} in {source}")
+                    continue  # unknown_env warns about these
+                close = difflib.get_close_matches(key, _TYPES, n=1)
+                fix = f"did you mean {close[0]!r}?" if close else "see the Configuration section of README.md"
+                raise ConfigError(f"unknown config key {key!r} in {source}; {fix}")
             values[key] = _coerce(key, value, _TYPES[key])
     return _validate(replace(Config(), **values))

@@ -34,8 +34,7 @@ def render_reports(db_path: Path, out_dir: Path) -> Path:
     database (an item never registered shows its id humanised: asked_convenient -> Asked convenient).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
-        raise FileExistsError(f"{out_dir} is not empty and holds no callqa report; not replacing it")
+    check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Staged beside out_dir, on the same filesystem, so the final renames are atomic.
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -49,6 +48,14 @@ def render_reports(db_path: Path, out_dir: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir / "index.html"
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Raise FileExistsError unless out_dir is missing, empty, or a callqa report (MARKER)."""
+    if out_dir.is_file():
+        raise FileExistsError(f"{out_dir} is a file, not a report folder")
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise FileExistsError(f"{out_dir} is not empty and holds no callqa report; not replacing it")
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

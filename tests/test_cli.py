@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,15 @@ DATA = REPO / "tests" / "data" / "transcripts"
 def callqa(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
+
+
+def callqa_here(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The same command in this process: no interpreter start-up and model imports per call."""
+    from pipeline.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def test_score_prints_the_json_contract_for_a_russian_transcript():
@@ -79,3 +89,109 @@ def test_run_refuses_bad_settings_before_starting(tmp_path: Path):
     bad = callqa("run", "--inbox", str(tmp_path), "--beam-size", "0")
     assert bad.returncode == 2 and "config key 'beam_size'" in bad.stderr
     assert not (tmp_path / "x.duckdb").exists()
+
+
+# Validate first: each bad setting stops `callqa run` with one line naming the key, before Prefect
+# starts, so no database, no report and no transcript is written.
+BROKEN_CHECKLIST = ("id: x\ntitle: X\nversion: '1'\nlanguages: [en]\nphrases:\n  thanks: {en: [thank you]}\n"
+                    "items:\n  - id: a\n    title: A\n    guidance: Say thanks.\n    wieght: 1\n"
+                    "    scope: {speaker: agent}\n    match: thanks\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch) -> Path:
+    """A working folder with an inbox holding one real recording, a broken checklist and a folder of
+    someone's notes; callqa.toml is written by each test."""
+    (tmp_path / "inbox").mkdir()
+    demo = sorted((REPO / "examples" / "inbox").glob("*.wav"))[0]
+    (tmp_path / "inbox" / demo.name).write_bytes(demo.read_bytes())
+    (tmp_path / "broken.yaml").write_text(BROKEN_CHECKLIST)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "plan.txt").write_text("keep me")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_toml(folder: Path, **values: str) -> None:
+    settings = {"inbox": '"inbox"', "db": '"var/callqa.duckdb"', "out": '"report"',
+                "checklist": f'"{REPO / "checklists" / "sales_call.yaml"}"', **values}
+    (folder / "callqa.toml").write_text("".join(f"{key} = {value}\n" for key, value in settings.items()))
+
+
+def assert_refused(done: subprocess.CompletedProcess, names: str) -> str:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"callqa: config key{'s' if ' and ' in names else ''} {names}: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("key,value,names", [
+    ("beam_size", "2.7", "'beam_size'"),
+    ("beam_size", "true", "'beam_size'"),
+    ("beam_size", "0", "'beam_size'"),
+    ("language", '"klingon"', "'language'"),
+    ("compute_type", '"int3"', "'compute_type'"),
+    ("max_file_mb", "-1", "'max_file_mb'"),
+    ("max_duration_min", "0", "'max_duration_min'"),
+    ("settle_seconds", "-1", "'settle_seconds'"),
+    ("timezone", '"Mars/Olympus"', "'timezone'"),
+    ("schedule_cron", '"bogus"', "'schedule_cron'"),
+    ("language", '"ru"', "'model' and 'language'"),  # the default model is the English-only tiny.en
+    ("checklist", '"missing.yaml"', "'checklist'"),
+    ("checklist", '"broken.yaml"', "'checklist'"),
+    ("out", '"notes"', "'out'"),
+    ("inbox", '"nowhere"', "'inbox'"),
+])
+def test_run_with_a_bad_setting_stops_before_any_work(site: Path, capsys, key, value, names):
+    write_toml(site, **{key: value})
+    line = assert_refused(callqa_here(capsys, "run"), names)
+    if value == '"broken.yaml"':
+        assert "broken.yaml:11:" in line and "wieght" in line
+    assert sorted(p.name for p in site.iterdir()) == ["broken.yaml", "callqa.toml", "inbox", "notes"]
+    assert [p.name for p in (site / "notes").iterdir()] == ["plan.txt"]
+
+
+def test_bad_setting_from_the_environment_stops_the_real_command(site: Path):
+    write_toml(site)
+    env = {**os.environ, "CALLQA_BEAM_SIZE": "2.7"}
+    done = subprocess.run([str(REPO / ".venv" / "bin" / "callqa"), "run"], cwd=site, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert "'2.7' is not a whole number" in assert_refused(done, "'beam_size'")
+    assert not (site / "var").exists()
+
+
+def test_serve_and_score_check_their_settings_first(site: Path, capsys):
+    write_toml(site, schedule_cron='"bogus"')
+    assert_refused(callqa_here(capsys, "serve"), "'schedule_cron'")
+    write_toml(site, language='"ru"')
+    recording = next((site / "inbox").iterdir())
+    assert_refused(callqa_here(capsys, "score", str(recording)), "'model' and 'language'")
+    assert_refused(callqa_here(capsys, "score", str(recording), "--checklist", "broken.yaml"), "'checklist'")
+
+
+def test_report_without_arguments_uses_the_configured_defaults(tmp_path: Path, monkeypatch, capsys):
+    from pipeline.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    assert "no callqa database at var/callqa.duckdb" in assert_refused(callqa_here(capsys, "report"), "'db'")
+    Store(tmp_path / "var" / "callqa.duckdb").close()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "plan.txt").write_text("keep me")
+    assert_refused(callqa_here(capsys, "report"), "'out'")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["plan.txt"]
+    (tmp_path / "out" / "plan.txt").unlink()
+    done = callqa_here(capsys, "report")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_unknown_callqa_variable_is_a_warning_and_the_command_still_works(monkeypatch, capsys):
+    monkeypatch.setenv("CALLQA_BEAMSIZE", "3")
+    monkeypatch.setenv("CALLQA_HOME", "/srv/callqa")  # tooling, not a setting: no warning
+    done = callqa_here(capsys, "score", str(DATA / "ru_warm_order_good.json"), "--json",
+                       "--checklist", str(REPO / "checklists" / "sales_call.yaml"))
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["score"] == 100.0
+    assert done.stderr == ("callqa: warning: CALLQA_BEAMSIZE is not a callqa setting "
+                           "(did you mean CALLQA_BEAM_SIZE?); ignored\n")

@@ -1,0 +1,48 @@
+"""Start-up checks that look at files and models, so a wrong setting stops a run before any call
+is transcribed (config.py checks each value on its own). Each raises ConfigError naming the key."""
+from __future__ import annotations
+
+from .checklist import Checklist, ChecklistError, load_checklist
+from .config import Config, ConfigError
+from .models import DEFAULT, resolve_model
+from .report import check_replaceable
+
+
+def check_inbox(cfg: Config) -> None:
+    if not cfg.inbox.is_dir():
+        raise ConfigError(f"config key 'inbox': inbox folder not found: {cfg.inbox}; "
+                          "create it, or set --inbox or inbox in callqa.toml")
+
+
+def check_checklist(cfg: Config) -> Checklist:
+    try:
+        return load_checklist(cfg.checklist)
+    except ChecklistError as exc:
+        raise ConfigError(f"config key 'checklist': {exc}; fix the file (callqa checklist validate "
+                          f"{cfg.checklist}) or set --checklist to another one") from None
+
+
+def check_model(cfg: Config) -> None:
+    """An English-only Whisper model (name ending in .en) would hear Russian as English gibberish."""
+    name = resolve_model(cfg.model).name
+    if name.endswith(".en") and cfg.language not in ("auto", "en"):
+        shown = f"default ({name})" if cfg.model == DEFAULT else repr(cfg.model)
+        raise ConfigError(f"config keys 'model' and 'language': model {shown} knows English only, but "
+                          f"language = {cfg.language!r}; set language to 'en' or 'auto', or model to a "
+                          "multilingual Whisper model such as 'small'")
+
+
+def check_out(cfg: Config) -> None:
+    try:
+        check_replaceable(cfg.out)
+    except FileExistsError as exc:
+        raise ConfigError(f"config key 'out': {exc}; choose a new or empty folder, or a callqa report "
+                          "folder (--out)") from None
+
+
+def preflight(cfg: Config) -> None:
+    """Everything a run needs, checked before it starts (`callqa score` and `report` pick theirs)."""
+    check_inbox(cfg)
+    check_checklist(cfg)
+    check_model(cfg)
+    check_out(cfg)

@@ -90,7 +90,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     """Process every new recording in the inbox; returns the run summary."""
     cfg = build_config(Path(config_file) if config_file else None, inbox=inbox, db=db, out=out,
                        **(settings or {}))
-    preflight(cfg)  # a deployment run with bad settings fails here, before anything is transcribed
+    preflight(cfg, load_model=True)  # a deployment run with bad settings fails here, before any work
     log = get_run_logger()
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     found = ingest(cfg)

@@ -38,7 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **settings)
     from .preflight import preflight
 
-    preflight(cfg)
+    preflight(cfg, load_model=True)
     from flows.nightly import nightly
 
     summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),

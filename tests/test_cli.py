@@ -152,6 +152,13 @@ def test_run_with_a_bad_setting_stops_before_any_work(site: Path, capsys, key, v
     assert [p.name for p in (site / "notes").iterdir()] == ["plan.txt"]
 
 
+def test_model_that_cannot_load_stops_the_run_before_any_work(site: Path, capsys):
+    """float16 is valid CTranslate2 but never runs on a CPU: only loading the model can tell."""
+    write_toml(site, device='"cpu"', compute_type='"float16"')
+    assert "not supported on cpu" in assert_refused(callqa_here(capsys, "run"), "'compute_type'")
+    assert sorted(p.name for p in site.iterdir()) == ["broken.yaml", "callqa.toml", "inbox", "notes"]
+
+
 def test_bad_setting_from_the_environment_stops_the_real_command(site: Path):
     write_toml(site)
     env = {**os.environ, "CALLQA_BEAM_SIZE": "2.7"}

@@ -19,6 +19,7 @@ from pipeline.checklist import load_checklist
 from pipeline.config import Config, build_config
 from pipeline.domain import CallError, CallResult, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
+from pipeline.models import resolve_model
 from pipeline.preflight import preflight
 from pipeline.process import score_result, transcribe_recording, with_call_id
 from pipeline.report import render_reports
@@ -80,7 +81,7 @@ def write(store: Store, result: CallResult, run_id: str) -> CallResult:
 def _summary_markdown(s: RunSummary, cfg: Config) -> str:
     return (f"# callqa run {s.run_id}\n\n| found | skipped | ok | failed | audio min |\n|---|---|---|---|---|\n"
             f"| {s.found} | {s.skipped} | {s.ok} | {s.failed} | {s.audio_seconds / 60:.1f} |\n\n"
-            f"Engine {cfg.engine}, model {cfg.model}. Report: `{s.report}`\n"
+            f"Engine {cfg.engine}, model {resolve_model(cfg.model)}. Report: `{s.report}`\n"
             + "".join(f"\n- warning: {w}" for w in s.warnings))
 
 
@@ -110,8 +111,8 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
         if not isinstance(checklist, CallError):
             store.register_checklist(checklist)
         todo = select_new(found, store.known_calls(), cfg.retry_failed)
-        store.start_run(run_id, str(cfg.inbox), cfg.engine, cfg.model, checklist_id, checklist_version,
-                        warnings=found.warnings)
+        store.start_run(run_id, str(cfg.inbox), cfg.engine, str(resolve_model(cfg.model)), checklist_id,
+                        checklist_version, warnings=found.warnings)
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
                  f"{len(found.unsettled)} still being copied")
         for n, rec in enumerate(todo, start=1):

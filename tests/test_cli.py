@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ def test_score_prints_the_json_contract_for_a_russian_transcript():
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert set(out) == {"call_id", "checklist", "score", "items"}
+    # "reason" was added to each item; the older keys keep their names and shapes.
+    assert all(set(i) == {"id", "verdict", "reason", "evidence"} for i in out["items"])
     assert out["call_id"] == "ru_warm_order_good"
     assert out["checklist"]["id"] == "sales_call" and out["checklist"]["version"]
     assert out["score"] == 100.0
@@ -42,6 +45,7 @@ def test_score_prints_the_json_contract_for_a_russian_transcript():
     assert set(objection[0]) == {"speaker", "start", "text"}
     assert objection[0] == {"speaker": "customer", "start": 20.02, "text": "Ну, это дороговато, наверное."}
     assert items["recorded_outcome"]["evidence"][0]["text"].startswith("Отлично, тогда оформляю заказ")
+    assert items["handled_objections"]["reason"] == "1 objection (at 0:20) answered within the agent's next 2 turns"
 
 
 def test_score_explains_a_failing_call_in_plain_text():
@@ -60,6 +64,34 @@ def test_bad_transcript_input_gets_a_clear_error(tmp_path: Path, content, messag
     bad.write_text(content)
     done = callqa("score", str(bad), "--json")
     assert done.returncode == 2 and message in done.stderr and done.stdout == ""
+
+
+def test_readme_json_contract_example_is_what_callqa_prints(tmp_path: Path, capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## `callqa score`: the JSON contract")[1].split("\n## ")[0]
+    given, printed = (json.loads(b) for b in re.findall(r"```json\n(.*?)```", section, flags=re.S))
+    (tmp_path / "c-1.json").write_text(json.dumps(given, ensure_ascii=False), encoding="utf-8")
+    done = callqa_here(capsys, "score", str(tmp_path / "c-1.json"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == printed
+
+
+def test_transcript_saved_with_a_byte_order_mark_is_read(tmp_path: Path, capsys):
+    text = (DATA / "ru_warm_order_good.json").read_text(encoding="utf-8")
+    (tmp_path / "bom.json").write_text(text, encoding="utf-8-sig")  # as Windows Notepad saves it
+    done = callqa_here(capsys, "score", str(tmp_path / "bom.json"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["score"] == 100.0
+
+
+def test_language_the_checklist_does_not_cover_is_refused_by_name(tmp_path: Path, capsys):
+    german = {"call_id": "d-1", "language": "de", "segments": [
+        {"speaker": "agent", "start": 0, "end": 2, "text": "Guten Tag, mein Name ist Anna, haben Sie Zeit?"}]}
+    (tmp_path / "de.json").write_text(json.dumps(german), encoding="utf-8")
+    done = callqa_here(capsys, "score", str(tmp_path / "de.json"), "--json")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "callqa: call d-1: checklist 'sales_call' has no 'de' phrases (it covers ru, en)"]
 
 
 def test_checklist_validate_reports_where_the_checklist_is_broken(tmp_path: Path):
@@ -86,9 +118,13 @@ def test_score_transcribes_a_recording(call_files):
 def test_run_refuses_bad_settings_before_starting(tmp_path: Path):
     missing = callqa("run", "--inbox", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
     assert missing.returncode == 2 and "inbox folder not found" in missing.stderr
-    bad = callqa("run", "--inbox", str(tmp_path), "--beam-size", "0")
+    bad = callqa("run", "--inbox", str(tmp_path), "--db", str(tmp_path / "y.duckdb"),
+                 "--out", str(tmp_path / "out"), "--beam-size", "0")
     assert bad.returncode == 2 and "config key 'beam_size'" in bad.stderr
-    assert not (tmp_path / "x.duckdb").exists()
+    # One line and nothing written: a flow run would log Prefect's start-up and create both.
+    for done in (missing, bad):
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not {"x.duckdb", "y.duckdb", "out"} & {p.name for p in tmp_path.iterdir()}
 
 
 # Validate first: each bad setting stops `callqa run` with one line naming the key, before Prefect

@@ -53,10 +53,11 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
     good = "out-15550001-101-20261120-101500-9001.1.wav"
     assert calls[good] == "ok: "
 
-    meta = rows(tmp_path, f"SELECT call_id, manager_id, direction, started_at, engine, channels FROM calls "
+    meta = rows(tmp_path, f"SELECT call_id, manager_id, direction, started_at, engine, channels, model FROM calls "
                           f"WHERE file_name = '{good}'")[0]
     assert meta[:3] == ("9001.1", "101", "out") and str(meta[3]) == "2026-11-20 10:15:00"
-    assert meta[4:] == ("faster-whisper", 2)
+    assert meta[4:] == ("faster-whisper", 2, "default (tiny.en)")  # not the site-packages path
+    assert rows(tmp_path, "SELECT DISTINCT model FROM runs") == [("default (tiny.en)",)]
     speakers = {s for (s,) in rows(tmp_path, "SELECT DISTINCT speaker FROM segments WHERE call_id = '9001.1'")}
     assert speakers == {"agent", "customer"}
 
@@ -74,7 +75,7 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
     assert "Anna Petrova" in index and "unassigned" in index and "empty file" in index
     assert Path(summary["report"]) == (tmp_path / "out" / "index.html").resolve()
     call_pages = "".join(p.read_text() for p in (tmp_path / "out" / "calls").glob("*.html"))
-    assert str(escape(quote)) in call_pages
+    assert str(escape(quote)) in call_pages and "faster-whisper default (tiny.en)" in call_pages
 
     before = rows(tmp_path, "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM segments), "
                             "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)")

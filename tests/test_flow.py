@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from markupsafe import escape
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly import nightly
@@ -58,6 +60,10 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
     assert meta[:3] == ("9001.1", "101", "out") and str(meta[3]) == "2026-11-20 10:15:00"
     assert meta[4:] == ("faster-whisper", 2, "default (tiny.en)")  # not the site-packages path
     assert rows(tmp_path, "SELECT DISTINCT model FROM runs") == [("default (tiny.en)",)]
+    with get_client(sync_client=True) as client:  # the run summary shown in Prefect's UI
+        [artifact] = client.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["callqa-run-summary"])))
+    assert "model default (tiny.en)" in artifact.data
     speakers = {s for (s,) in rows(tmp_path, "SELECT DISTINCT speaker FROM segments WHERE call_id = '9001.1'")}
     assert speakers == {"agent", "customer"}
 

@@ -82,3 +82,13 @@ def test_readme_sql_examples_return_the_expected_rows(tmp_path: Path):
         assert run("This week's calls to review") == [
             ("k3", "Ivan Sokolov", datetime.fromisoformat(f"{before}T09:30:00"), 40.0, False)]
         assert run("Every unanswered objection, quoted") == [("k1", 8.4, "Это дорого для нас.")]
+
+
+def test_readme_names_only_files_inside_the_repository():
+    repo = Path(__file__).resolve().parent.parent
+    named = set(re.findall(r"`([\w./-]+\.(?:md|yaml|py|sql|csv))`", README))
+    assert "docs/domain.md" in named
+    for name in named:
+        path = (repo / name).resolve()
+        assert path.is_relative_to(repo), f"README points outside the repository: {name}"
+        assert path.exists() or "/" not in name, f"README names a missing file: {name}"

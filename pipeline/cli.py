@@ -49,16 +49,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from prefect.schedules import Cron
+    from .preflight import preflight
 
-    from flows.nightly import nightly
+    cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out,
+                       schedule_interval_s=args.schedule_interval_s, **_settings(args))
+    preflight(cfg)
+    from flows.server import ServerError, serve_nightly
 
-    cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **_settings(args))
     params = {"inbox": str(cfg.inbox.resolve()), "db": str(cfg.db.resolve()), "out": str(cfg.out.resolve()),
               "config_file": _str(args.config), "settings": _settings(args)}
-    print(f"Serving callqa-nightly on '{cfg.schedule_cron}' ({cfg.timezone}); Ctrl-C stops.")
-    nightly.serve(name="callqa-nightly", schedule=Cron(cfg.schedule_cron, timezone=cfg.timezone),
-                  parameters=params)
+    try:
+        serve_nightly(cfg, params)
+    except ServerError as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -139,8 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="process calls that failed before again")
     run.set_defaults(func=cmd_run)
 
-    serve = sub.add_parser("serve", help="run the nightly flow on its cron schedule")
+    serve = sub.add_parser("serve", help="run the nightly flow on its schedule (starts a local Prefect server)")
     _add_settings(serve, "--inbox", "--db", "--out")
+    serve.add_argument("--schedule-interval-s", type=float, metavar="SECONDS",
+                       help="run every SECONDS instead of on schedule_cron (trials, tests)")
     serve.set_defaults(func=cmd_serve)
 
     score = sub.add_parser("score", help="score one recording or transcript JSON")

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr
 
 venv: $(STAMP)
 
@@ -38,6 +38,12 @@ demo-audio: venv sysdeps
 
 test: venv sysdeps
 	$(BIN)/pytest -q
+
+# Word error rate on the demo calls, as callqa transcribes and with Whisper's temperature
+# fallback, and whether repeated runs (1 and 4 CPU threads) give one transcript. Minutes of CPU,
+# so not part of `make test`; figures in README, Development.
+bench-asr: venv
+	$(BIN)/python bench/asr_wer.py
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache

@@ -23,6 +23,12 @@ from .vad import Span
 # for Whisper to end a sentence, short enough to waste no decoding.
 JOIN_GAP_S = 0.3
 
+# Whisper's default decoding retries a window at rising temperatures (0.2 ... 1.0) when the beam
+# result looks poor, and those retries draw words at random: the same call got another
+# transcript, and another score, on each run. Temperature 0 alone is plain beam search, the same
+# every time; `make bench-asr` measures what the retries were worth (README, Development).
+TEMPERATURE = 0.0
+
 
 @dataclass(frozen=True)
 class Word:

@@ -5,7 +5,14 @@ import numpy as np
 
 from ..config import Config, ConfigError
 from ..models import ModelSource, model_error, resolve_model
-from ..transcribe import Word, mono_float32, pick_device, to_words, wanted_language
+from ..transcribe import TEMPERATURE, Word, mono_float32, pick_device, to_words, wanted_language
+
+
+# Whisper's own sign of a window stuck in a loop ("have a good day, have a good day, ..."): its
+# text compresses too well. Whisper would sample that window again at a higher temperature, at
+# random; callqa decodes again with any repeat of a 5-token sequence blocked, the same every run.
+LOOP_COMPRESSION_RATIO = 2.4
+LOOP_NGRAM = 5
 
 
 class FasterWhisperEngine:
@@ -17,20 +24,30 @@ class FasterWhisperEngine:
         self.device = device
         self._beam_size = cfg.beam_size
         self._initial_prompt = cfg.initial_prompt or None
+        # What `make bench-asr` varies to measure the choice; the pipeline never changes them.
+        self.temperature: float | tuple[float, ...] = TEMPERATURE  # a tuple = Whisper's fallback schedule
+        self.loop_ngram = LOOP_NGRAM  # 0 = keep a looping window as it is
 
     def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
         samples = mono_float32(samples)
+        segments, detected = self._decode(samples, language, 0)
+        if self.loop_ngram and any(s.compression_ratio > LOOP_COMPRESSION_RATIO for s in segments):
+            segments, detected = self._decode(samples, language, self.loop_ngram)
+        raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segments for w in s.words or ()]
+        return to_words(raw, len(samples)), detected
+
+    def _decode(self, samples: np.ndarray, language: str | None, no_repeat_ngram_size: int) -> tuple[list, str]:
         segments, info = self._model.transcribe(
             samples, language=wanted_language(language), beam_size=self._beam_size,
-            initial_prompt=self._initial_prompt,
+            initial_prompt=self._initial_prompt, temperature=self.temperature,
+            no_repeat_ngram_size=no_repeat_ngram_size,
             # Samples arrive as speech spans cut by pipeline.vad: a second VAD pass would only trim.
             vad_filter=False,
             # Call audio repeats itself; carrying text over lets one bad guess snowball.
             condition_on_previous_text=False,
             word_timestamps=True)
         # `segments` is a lazy generator: decoding happens while it is consumed.
-        raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segments for w in s.words or ()]
-        return to_words(raw, len(samples)), info.language
+        return list(segments), info.language
 
 
 def load(cfg: Config) -> FasterWhisperEngine:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..config import Config
 from ..models import ModelSource, model_error, openai_checkpoint, resolve_model
-from ..transcribe import Word, mono_float32, pick_device, to_words, wanted_language
+from ..transcribe import TEMPERATURE, Word, mono_float32, pick_device, to_words, wanted_language
 
 
 class OpenAIWhisperEngine:
@@ -21,6 +21,9 @@ class OpenAIWhisperEngine:
         self.device = device
         self._beam_size = cfg.beam_size if cfg.beam_size > 1 else None  # None = greedy
         self._initial_prompt = cfg.initial_prompt or None
+        # Temperature 0 alone: on the demo calls it recognises as well as the fallback did (README,
+        # Development). `make bench-asr` varies it to measure that; the pipeline never does.
+        self.temperature: float | tuple[float, ...] = TEMPERATURE  # a tuple = Whisper's fallback schedule
         # whisper.transcribe hangs its key/value cache hooks on the shared model for the length
         # of a call, so two threads decoding at once would corrupt each other.
         self._lock = threading.Lock()
@@ -35,7 +38,8 @@ class OpenAIWhisperEngine:
         with self._lock:
             result = whisper.transcribe(
                 self._model, samples, language=language, beam_size=self._beam_size,
-                initial_prompt=self._initial_prompt, condition_on_previous_text=False,
+                initial_prompt=self._initial_prompt, temperature=self.temperature,
+                condition_on_previous_text=False,
                 fp16=self.device == "cuda", verbose=None, word_timestamps=True)
         raw = [(w["start"], w["end"], w["word"], s["avg_logprob"])
                for s in result["segments"] for w in s.get("words", ())]

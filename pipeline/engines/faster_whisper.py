@@ -10,7 +10,8 @@ from ..transcribe import TEMPERATURE, Word, mono_float32, pick_device, to_words,
 
 # Whisper's own sign of a window stuck in a loop ("have a good day, have a good day, ..."): its
 # text compresses too well. Whisper would sample that window again at a higher temperature, at
-# random; callqa decodes again with any repeat of a 5-token sequence blocked, the same every run.
+# random; callqa decodes the samples again with any repeat of a 5-token sequence blocked, which
+# is the same every run. Only then: a blocked repeat could misspell a name said twice.
 LOOP_COMPRESSION_RATIO = 2.4
 LOOP_NGRAM = 5
 

@@ -12,6 +12,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly import nightly
+from pipeline.config import ConfigError
 
 pytestmark = pytest.mark.slow
 CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "sales_call.yaml"
@@ -120,11 +121,9 @@ def test_broken_checklist_stops_a_flow_run_before_any_transcription(harness, cal
     shutil.copy(call_files["good"], box)
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: sales_call\nitems: [\n")
-    summary = run(box, tmp_path, checklist=str(broken))
-    assert (summary["ok"], summary["failed"]) == (0, 1)
-    [(status, error)] = rows(tmp_path, "SELECT status, error FROM calls")
-    assert status == "failed" and error.startswith("not scored:") and "broken.yaml" in error
-    assert rows(tmp_path, "SELECT count(*) FROM segments")[0][0] > 0
+    with pytest.raises(ConfigError, match=r"config key 'checklist': .*broken\.yaml:3:1: YAML syntax error"):
+        run(box, tmp_path, checklist=str(broken))
+    assert not (tmp_path / "qa.duckdb").exists() and not (tmp_path / "out").exists()
 
 
 def test_a_reused_call_id_gets_a_distinct_one(tmp_path: Path):

@@ -15,9 +15,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.checklist import load_checklist
 from pipeline.config import Config, build_config
-from pipeline.domain import CallError, CallResult, Recording, RunSummary, TransientError
+from pipeline.domain import CallResult, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
 from pipeline.models import resolve_model
 from pipeline.preflight import preflight
@@ -91,28 +90,22 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     """Process every new recording in the inbox; returns the run summary."""
     cfg = build_config(Path(config_file) if config_file else None, inbox=inbox, db=db, out=out,
                        **(settings or {}))
-    preflight(cfg, load_model=True)  # a deployment run with bad settings fails here, before any work
+    # A deployment run with bad settings fails here, before any work.
+    checklist = preflight(cfg, load_model=True)
     log = get_run_logger()
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     found = ingest(cfg)
     for warning in found.warnings:
         log.warning(warning)
-    try:
-        checklist: Any = load_checklist(cfg.checklist)
-        checklist_id, checklist_version = checklist.id, checklist.version
-    except CallError as exc:
-        log.error(f"checklist unusable, calls will be transcribed but not scored: {exc}")
-        checklist, checklist_id, checklist_version = exc, str(cfg.checklist), "invalid"
 
     ok = failed = 0
     audio_seconds = 0.0
     with Store(cfg.db) as store:
         store.upsert_managers(found.managers)
-        if not isinstance(checklist, CallError):
-            store.register_checklist(checklist)
+        store.register_checklist(checklist)
         todo = select_new(found, store.known_calls(), cfg.retry_failed)
-        store.start_run(run_id, str(cfg.inbox), cfg.engine, str(resolve_model(cfg.model)), checklist_id,
-                        checklist_version, warnings=found.warnings)
+        store.start_run(run_id, str(cfg.inbox), cfg.engine, str(resolve_model(cfg.model)), checklist.id,
+                        checklist.version, warnings=found.warnings)
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
                  f"{len(found.unsettled)} still being copied")
         for n, rec in enumerate(todo, start=1):

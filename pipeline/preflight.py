@@ -41,15 +41,17 @@ def check_out(cfg: Config) -> None:
                           "folder (--out)") from None
 
 
-def preflight(cfg: Config, *, load_model: bool = False) -> None:
-    """Everything a run needs, checked before it starts (`callqa score` and `report` pick theirs).
+def preflight(cfg: Config, *, load_model: bool = False) -> Checklist:
+    """Everything a run needs, checked before it starts (`callqa score` and `report` pick theirs);
+    returns the checklist, loaded once.
 
     load_model: load the engine too, the only check that the weights are there and that
     compute_type runs on this device. The process that transcribes does it (load_engine keeps the
     model for the run); `callqa serve` does not, its runs do, so it holds no model between runs."""
     check_inbox(cfg)
-    check_checklist(cfg)
+    checklist = check_checklist(cfg)
     check_model(cfg)
     check_out(cfg)
     if load_model:
         load_engine(cfg)
+    return checklist

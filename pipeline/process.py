@@ -71,16 +71,14 @@ def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallRes
     return replace(result, transcript=Transcript(rec.meta.call_id, language, segments, audio.duration))
 
 
-def score_result(result: CallResult, checklist: Checklist | CallError) -> CallResult:
-    """Add the checklist verdicts. A broken checklist fails the call but keeps its transcript,
-    so fixing the checklist and re-running loses nothing."""
+def score_result(result: CallResult, checklist: Checklist) -> CallResult:
+    """Add the checklist verdicts. A call the checklist cannot score (no phrases for its
+    language) fails but keeps its transcript, so a fixed checklist loses nothing."""
     if result.transcript is None:
         return result
     try:
-        if isinstance(checklist, CallError):
-            raise checklist
         return replace(result, score=score_transcript(result.transcript, checklist))
-    except CallError as exc:  # a broken checklist, or one without this call's language
+    except CallError as exc:
         return replace(result, status="failed", error=f"not scored: {exc}")
 
 

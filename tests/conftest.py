@@ -1,6 +1,7 @@
 """Shared fixtures: telephone-like synthetic calls (espeak-ng + sox), made once per session."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from pipeline.synth import Turn, render_call, write_phone_audio
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Prefect's temporary test server gets 30 s to start; on a loaded 2-core CI machine it has
+# needed more, and a slow start is no failure of callqa.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 # Two short calls by different managers: one that passes the opening items, one that fails them.
 GOOD_CALL = [

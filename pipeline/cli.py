@@ -14,7 +14,7 @@ from .domain import CallError
 SETTING_FLAGS = {
     "--engine": dict(choices=ENGINES), "--model": {}, "--language": {}, "--device": dict(choices=DEVICES),
     "--compute-type": {}, "--beam-size": dict(type=int), "--initial-prompt": {},
-    "--checklist": dict(type=Path),
+    "--checklist": dict(type=Path), "--settle-seconds": dict(type=float),
 }
 
 

@@ -188,6 +188,12 @@ def test_run_with_a_bad_setting_stops_before_any_work(site: Path, capsys, key, v
     assert [p.name for p in (site / "notes").iterdir()] == ["plan.txt"]
 
 
+def test_a_bad_flag_value_is_refused_like_a_bad_file_value(site: Path, capsys):
+    write_toml(site)
+    assert_refused(callqa_here(capsys, "run", "--settle-seconds", "-1"), "'settle_seconds'")
+    assert sorted(p.name for p in site.iterdir()) == ["broken.yaml", "callqa.toml", "inbox", "notes"]
+
+
 def test_model_that_cannot_load_stops_the_run_before_any_work(site: Path, capsys):
     """float16 is valid CTranslate2 but never runs on a CPU: only loading the model can tell."""
     write_toml(site, device='"cpu"', compute_type='"float16"')

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval eval-tune
 
 venv: $(STAMP)
 
@@ -44,6 +44,14 @@ test: venv sysdeps
 # so not part of `make test`; figures in README, Development.
 bench-asr: venv
 	$(BIN)/python bench/asr_wer.py
+
+# Agreement of the verdicts with the labelled dev set (README, Accuracy). `eval` runs the locked
+# part, which nobody tunes on; `eval-tune` the part phrases and models may be tuned on.
+eval: venv
+	$(BIN)/callqa eval tests/data/dev/locked
+
+eval-tune: venv
+	$(BIN)/callqa eval tests/data/dev/tune
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache

@@ -1,4 +1,4 @@
-"""`callqa` command line: run | serve | score | report | checklist validate."""
+"""`callqa` command line: run | serve | score | report | eval | checklist validate."""
 from __future__ import annotations
 
 import argparse
@@ -129,6 +129,39 @@ def cmd_checklist_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, evaluation_to_json, labelled_call_from_json, render_text
+    from .preflight import check_checklist
+    from .score import score_transcripts
+
+    cfg = build_config(args.config, **({"checklist": args.checklist} if args.checklist else {}))
+    checklist = check_checklist(cfg)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise CallError(f"no such file or folder: {', '.join(missing)}")
+    files = sorted({f for p in args.paths for f in ([p] if p.is_file() else p.glob("**/*.json"))})
+    if not files:
+        raise CallError(f"no labelled transcript JSON in {', '.join(map(str, args.paths))}")
+    calls = []
+    for f in files:
+        try:
+            data = json.loads(f.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CallError(f"{f}: not a readable labelled transcript JSON ({exc})") from None
+        try:
+            calls.append(labelled_call_from_json(data, default_id=f.stem))
+        except CallError as exc:
+            raise CallError(f"{f}: {exc}") from None
+    # One batch: spaCy loads once and lemmatises every call of a language together.
+    result = evaluate(calls, score_transcripts([c.transcript for c in calls], checklist))
+    if args.json:
+        json.dump(evaluation_to_json(result, args.max_disagreements), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(render_text(result, args.max_disagreements))
+    return 0
+
+
 def _str(value) -> str | None:
     return None if value is None else str(value)
 
@@ -165,6 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate = checklist.add_parser("validate", help="check a checklist file for errors")
     validate.add_argument("file", type=Path)
     validate.set_defaults(func=cmd_checklist_validate)
+
+    ev = sub.add_parser("eval", help="agreement of the verdicts with labelled transcripts")
+    ev.add_argument("paths", type=Path, nargs="*", default=[Path("tests/data/dev/locked")],
+                    metavar="PATH", help="labelled transcript JSON files or folders "
+                    "(default: tests/data/dev/locked)")
+    ev.add_argument("--config", type=Path)
+    ev.add_argument("--checklist", type=Path)
+    ev.add_argument("--json", action="store_true", help="the figures and disagreements as JSON")
+    ev.add_argument("--max-disagreements", type=int, metavar="N", help="list at most N disagreements")
+    ev.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -9,13 +9,25 @@ part-of-speech tags, so pymorphy3 leaves ambiguous words as they are («пару
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-import spacy
-
 from .domain import Transcript
+
+# spaCy imports thinc, and thinc imports torch whenever it is installed (1.2 s, most of the start
+# of `callqa score`) only to offer PyTorch layers, which blank pipelines with lookup lemmatisers
+# never use. So thinc is imported with torch hidden, unless torch is loaded already; torch itself
+# stays importable for Whisper afterwards.
+if "torch" in sys.modules or "thinc" in sys.modules:
+    import spacy
+else:
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail fast
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
 
 LANGUAGES = ("ru", "en")
 NUMBER = "#"  # an extra form of every number ("11", "15th"), so a phrase can say "any number"
@@ -54,8 +66,7 @@ class Token:
 def pipeline(language: str) -> spacy.Language:
     """The spaCy pipeline for a language, built once per process."""
     if language == "ru":
-        nlp = spacy.blank("ru")
-        nlp.add_pipe("lemmatizer", config={"mode": "pymorphy3"})
+        nlp = spacy.blank("ru")  # tokens only: _ru_forms lemmatises, one pymorphy3 parse per word
     elif language == "en":
         nlp = spacy.blank("en")
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
@@ -72,11 +83,20 @@ def _morph():
 
 
 @lru_cache(maxsize=65536)
-def _ru_lemmas(word: str) -> frozenset[str]:
+def _ru_forms(word: str) -> frozenset[str]:
+    """The word, the lemma spaCy's pymorphy3 lemmatiser gives it without a part of speech (the
+    normal form all readings share, else the word itself), and the lemma of every known reading."""
+    parses = _morph().parse(word)
+    normal_forms = {p.normal_form for p in parses}
+    lemma = next(iter(normal_forms)) if len(normal_forms) == 1 else word
     # Skipped readings: abbreviations would make «к» match «как», comparatives «короче»
     # match «коротко».
-    return frozenset(p.normal_form.replace("ё", "е") for p in _morph().parse(word)
-                     if p.is_known and not ({"Abbr", "Init", "COMP"} & p.tag.grammemes))
+    known = {p.normal_form for p in parses
+             if p.is_known and not ({"Abbr", "Init", "COMP"} & p.tag.grammemes)}
+    forms = {word, *(f.replace("ё", "е") for f in (lemma, *known))}
+    if _NUMERAL.fullmatch(word):
+        forms.add(NUMBER)
+    return frozenset(forms)
 
 
 def normalise(text: str) -> str:
@@ -85,11 +105,14 @@ def normalise(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 
+_FILLER_WORDS = {lang: tuple(tuple(f.split()) for f in fillers) for lang, fillers in FILLERS.items()}
+
+
 def _without_fillers(doc: spacy.tokens.Doc, language: str) -> list[spacy.tokens.Token]:
-    fillers = [tuple(f.split()) for f in FILLERS[language]]
+    words = [t.text for t in doc]  # compared as plain strings: slicing a Doc is slow
     kept, i = [], 0
-    while i < len(doc):
-        size = next((len(f) for f in fillers if tuple(t.text for t in doc[i:i + len(f)]) == f), 0)
+    while i < len(words):
+        size = next((len(f) for f in _FILLER_WORDS[language] if tuple(words[i:i + len(f)]) == f), 0)
         if size:
             i += size
         else:
@@ -99,12 +122,12 @@ def _without_fillers(doc: spacy.tokens.Doc, language: str) -> list[spacy.tokens.
 
 
 def _forms(token: spacy.tokens.Token, language: str) -> frozenset[str]:
+    if language == "ru":
+        return _ru_forms(token.text)
     forms = {token.text, token.lemma_.replace("ё", "е")}
     if _NUMERAL.fullmatch(token.text):
         forms.add(NUMBER)
-    if language == "ru":
-        forms |= _ru_lemmas(token.text)
-    elif token.text in _EN_CLITICS and token.i > 0 and not token.doc[token.i - 1].whitespace_:
+    if token.text in _EN_CLITICS and token.i > 0 and not token.doc[token.i - 1].whitespace_:
         forms.update(_EN_CLITICS[token.text])
     return frozenset(forms)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from .checklist import Checklist, ChecklistError, load_checklist
 from .config import Config, ConfigError
 from .models import DEFAULT, resolve_model
-from .report import check_replaceable
 from .transcribe import load_engine
 
 
@@ -34,6 +33,8 @@ def check_model(cfg: Config) -> None:
 
 
 def check_out(cfg: Config) -> None:
+    from .report import check_replaceable  # imports Jinja2 and DuckDB, which `callqa score` never needs
+
     try:
         check_replaceable(cfg.out)
     except FileExistsError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from .checklist import (AllOf, AnyOf, Checklist, ChecklistError, Item, Match, Pattern, Ref,
                         Together, Window)
@@ -59,20 +59,41 @@ def score_transcripts(transcripts: Sequence[Transcript], checklist: Checklist) -
             raise ChecklistError(f"call {transcript.call_id}: checklist {checklist.id!r} has no "
                                  f"{lang!r} phrases (it covers {', '.join(checklist.languages)})")
     tokens: list[list[tuple[Token, ...]]] = [[] for _ in transcripts]
+    openers: dict[str, _Openers] = {}
     for lang in dict.fromkeys(languages):
         members = [i for i, l in enumerate(languages) if l == lang]
         batch = iter(lemmatise((s.text for i in members for s in transcripts[i].segments), lang))
         for i in members:
             tokens[i] = [next(batch) for _ in transcripts[i].segments]
-    return [_score(t, lang, toks, checklist)
+        openers[lang] = _Openers.of(checklist, lang)
+    return [_score(t, lang, toks, checklist, openers[lang])
             for t, lang, toks in zip(transcripts, languages, tokens)]
 
 
+@dataclass(frozen=True)
+class _Openers:
+    """A language's patterns by the forms of their first word. A turn is searched only for the
+    patterns whose first word it has, and only where it has it: most of the checklist's hundreds
+    of patterns never start in a given turn."""
+    patterns: tuple[tuple[str, Pattern], ...]  # (phrase set, pattern)
+    by_form: Mapping[str, tuple[int, ...]]  # form -> indexes into patterns
+
+    @classmethod
+    def of(cls, checklist: Checklist, lang: str) -> _Openers:
+        patterns = tuple((name, p) for name, phrase_set in checklist.phrases.items()
+                         for p in phrase_set.patterns[lang])
+        by_form: dict[str, list[int]] = {}
+        for k, (_, pattern) in enumerate(patterns):
+            for form in pattern.slots[0].forms:
+                by_form.setdefault(form, []).append(k)
+        return cls(patterns, {form: tuple(ks) for form, ks in by_form.items()})
+
+
 def _score(transcript: Transcript, lang: str, tokens: list[tuple[Token, ...]],
-           checklist: Checklist) -> CallScore:
+           checklist: Checklist, openers: _Openers) -> CallScore:
     segments = transcript.segments
     end = transcript.duration or max((s.end for s in segments), default=0.0)
-    call = _Call.read(_turns(segments, tokens), lang, checklist, end)
+    call = _Call.read(_turns(segments, tokens), lang, checklist, openers, end)
     judged = [_judge(item, call) for item in checklist.items]
     verdicts = tuple(v for v, _ in judged)
     applicable = [v for v in verdicts if v.verdict != "na"]
@@ -112,10 +133,23 @@ class _Call:
     excluded: Mapping[tuple[str, int], tuple[tuple[tuple[int, int], str], ...]]
 
     @classmethod
-    def read(cls, turns: tuple[_Turn, ...], lang: str, checklist: Checklist, end: float) -> _Call:
-        raw = {(name, t): tuple(sorted({span for p in phrase_set.patterns[lang]
-                                        for span in _spans(p, turn.tokens, lang)}))
-               for name, phrase_set in checklist.phrases.items() for t, turn in enumerate(turns)}
+    def read(cls, turns: tuple[_Turn, ...], lang: str, checklist: Checklist, openers: _Openers,
+             end: float) -> _Call:
+        found: dict[tuple[str, int], set[tuple[int, int]]] = {
+            (name, t): set() for name in checklist.phrases for t in range(len(turns))}
+        for t, turn in enumerate(turns):
+            at: dict[str, list[int]] = {}  # form -> positions of the turn's tokens that have it
+            for i, token in enumerate(turn.tokens):
+                for form in token.forms:
+                    at.setdefault(form, []).append(i)
+            starts: dict[int, set[int]] = {}  # pattern -> where its first word stands
+            for form, positions in at.items():
+                for k in openers.by_form.get(form, ()):
+                    starts.setdefault(k, set()).update(positions)
+            for k, positions in starts.items():
+                name, pattern = openers.patterns[k]
+                found[name, t].update(_spans(pattern, turn.tokens, positions, lang))
+        raw = {key: tuple(sorted(spans)) for key, spans in found.items()}
         hits, excluded = {}, {}
         for (name, t), spans in raw.items():
             # A hit overlapping a hit of one of the set's `unless` sets does not count.
@@ -197,11 +231,12 @@ class _Call:
         return re.sub(r" (?=n't|')", "", text)  # "do n't" -> "don't"
 
 
-def _spans(pattern: Pattern, tokens: tuple[Token, ...], lang: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of the first match found at each start position."""
-    first = pattern.slots[0].forms
-    for start in range(min(1, len(tokens)) if pattern.at_start else len(tokens)):
-        if not first & tokens[start].forms:  # the cheap test first: most positions fail here
+def _spans(pattern: Pattern, tokens: tuple[Token, ...], starts: Iterable[int],
+           lang: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the first match found at each of these start positions (where the
+    pattern's first word stands)."""
+    for start in starts:
+        if pattern.at_start and start:
             continue
         end = next((e for e in _ends(pattern, tokens, start, 0)
                     if not pattern.at_end or e == len(tokens)), None)

@@ -16,6 +16,7 @@ from typing import Mapping, NoReturn, Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .classify import Model, ModelError, artefact_path, load_model
 from .domain import CallError
 from .lemmas import LANGUAGES, NEGATORS, NUMBER, lemmatise
 
@@ -46,10 +47,20 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Classifier:
+    """The learned layer beside a phrase set: a turn the concept's classifier scores at least
+    `threshold` counts as a hit (see pipeline/classify.py)."""
+    concept: str
+    threshold: Mapping[str, float]  # by language: the checklist's, else the trained one
+    speaker: str  # whose turns the concept was trained on
+
+
+@dataclass(frozen=True)
 class PhraseSet:
     name: str
     patterns: Mapping[str, tuple[Pattern, ...]]  # by language
     unless: tuple[str, ...] = ()  # a hit overlapping a hit of one of these sets does not count
+    classifier: Classifier | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,8 @@ class Checklist:
     phrases: Mapping[str, PhraseSet]
     items: tuple[Item, ...]
     source: str  # file name, for messages
-    hash: str  # first 12 hex digits of the file's sha256
+    hash: str  # first 12 hex digits of the sha256 of the file (and of the model it names)
+    model: Model | None = None  # the learned layer, when a phrase set names a classifier
 
 
 def load_checklist(path: str | Path) -> Checklist:
@@ -147,7 +159,9 @@ def load_checklist(path: str | Path) -> Checklist:
     return parse_checklist(data, str(path))
 
 
-def parse_checklist(data: bytes | str, source: str = "<checklist>") -> Checklist:
+def parse_checklist(data: bytes | str, source: str = "<checklist>",
+                    models_dir: Path | None = None) -> Checklist:
+    """models_dir: where trained classifiers live; by default `models/` beside the file."""
     raw = data.encode() if isinstance(data, str) else data
     try:
         text = raw.decode("utf-8")
@@ -163,7 +177,8 @@ def parse_checklist(data: bytes | str, source: str = "<checklist>") -> Checklist
         raise ChecklistError(f"{source}: YAML error: {e}") from None
     if root is None:
         raise ChecklistError(f"{source}: the checklist is empty")
-    return _Reader(source).checklist(root, hashlib.sha256(raw).hexdigest()[:12])
+    models = models_dir if models_dir is not None else Path(source).parent / "models"
+    return _Reader(source).checklist(root, raw, models)
 
 
 class _Reader:
@@ -235,7 +250,7 @@ class _Reader:
 
     # --- the checklist ----------------------------------------------------------------
 
-    def checklist(self, root: Node, digest: str) -> Checklist:
+    def checklist(self, root: Node, raw: bytes, models_dir: Path) -> Checklist:
         top = self.mapping(root, "checklist",
                            required=("id", "title", "version", "languages", "phrases", "items"))
         languages: dict[str, None] = {}  # in order, without repeats
@@ -244,19 +259,25 @@ class _Reader:
             if lang not in LANGUAGES:
                 self.fail(node, f"language {lang!r} is not supported; use {', '.join(LANGUAGES)}")
             languages[lang] = None
-        phrases = self.phrase_sets(top["phrases"], tuple(languages))
+        checklist_id = self.name(top["id"], "id")
+        phrases, model = self.phrase_sets(top["phrases"], tuple(languages),
+                                          artefact_path(models_dir, checklist_id))
         items: list[Item] = []
         for i, node in enumerate(self.sequence(top["items"], "items")):
             item = self.item(node, f"items[{i}]", phrases)
             if any(item.id == seen.id for seen in items):
                 self.fail(node, f"items[{i}]: duplicate item id {item.id!r}")
             items.append(item)
+        # Scores from another model version are other results: its version is in the hash.
+        digest = hashlib.sha256(raw + (model.version.encode() if model else b"")).hexdigest()
         return Checklist(
-            id=self.name(top["id"], "id"), title=self.text(top["title"], "title"),
+            id=checklist_id, title=self.text(top["title"], "title"),
             version=self.text(top["version"], "version"), languages=tuple(languages),
-            phrases=MappingProxyType(phrases), items=tuple(items), source=self.source, hash=digest)
+            phrases=MappingProxyType(phrases), items=tuple(items), source=self.source,
+            hash=digest[:12], model=model)
 
-    def phrase_sets(self, node: Node, languages: tuple[str, ...]) -> dict[str, PhraseSet]:
+    def phrase_sets(self, node: Node, languages: tuple[str, ...],
+                    artefact: Path) -> tuple[dict[str, PhraseSet], Model | None]:
         if not isinstance(node, MappingNode) or not node.value:
             self.fail(node, f"phrases must be a mapping of named phrase sets, not {_kind(node)}")
         specs: dict[str, dict[str, Node]] = {}
@@ -265,7 +286,7 @@ class _Reader:
             if name in specs:
                 self.fail(key, f"phrase set {name!r} is defined twice")
             specs[name] = self.mapping(value, f"phrase set {name!r}", required=languages,
-                                       optional=("unless",))
+                                       optional=("unless", "classifier"))
         unless: dict[str, tuple[str, ...]] = {}
         for name, fields in specs.items():
             where = f"phrase set {name!r}: unless"
@@ -281,9 +302,41 @@ class _Reader:
             (name, n) for name, fields in specs.items()
             for n in self.sequence(fields[lang], f"phrase set {name!r}: {lang}")])
             for lang in languages}
+        named = {name: fields["classifier"] for name, fields in specs.items()
+                 if "classifier" in fields}
+        model = None
+        if named:  # only now: loading the model is the expensive part
+            try:
+                model = load_model(artefact)
+            except ModelError as e:
+                self.fail(next(iter(named.values())), f"classifier: {e}")
+        classifiers = {name: self.classifier(n, f"phrase set {name!r}: classifier", model,
+                                             languages) for name, n in named.items()}
         return {name: PhraseSet(name, MappingProxyType({lang: patterns[lang][name]
-                                                        for lang in languages}), unless[name])
-                for name in specs}
+                                                        for lang in languages}), unless[name],
+                                classifiers.get(name))
+                for name in specs}, model
+
+    def classifier(self, node: Node, where: str, model: Model,
+                   languages: tuple[str, ...]) -> Classifier:
+        f = self.mapping(node, where, required=("concept",), optional=("threshold",))
+        concept = self.name(f["concept"], f"{where}.concept")
+        if concept not in model.names():
+            self.fail(f["concept"], f"{where}: unknown concept {concept!r}; {model.source} has "
+                                    f"{', '.join(model.names())}")
+        missing = [lang for lang in languages if (concept, lang) not in model.concepts]
+        if missing:
+            self.fail(f["concept"], f"{where}: {model.source} has no {missing[0]!r} classifier "
+                                    f"for {concept!r}; add checklists/corpus/{missing[0]}/"
+                                    f"{concept}.yaml and run `callqa train`")
+        threshold = None
+        if "threshold" in f:
+            threshold = self.number(f["threshold"], f"{where}.threshold")
+            if threshold >= 1:
+                self.fail(f["threshold"], f"{where}.threshold must be below 1")
+        return Classifier(concept, MappingProxyType({
+            lang: threshold if threshold is not None else model.concepts[concept, lang].threshold
+            for lang in languages}), model.concepts[concept, languages[0]].speaker)
 
     def compile(self, lang: str, phrases: list[tuple[str, Node]]) -> dict[str, tuple[Pattern, ...]]:
         """All phrases of one language, lemmatised in one batch; grouped by phrase set."""

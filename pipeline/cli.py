@@ -1,4 +1,4 @@
-"""`callqa` command line: run | serve | score | report | eval | checklist validate."""
+"""`callqa` command line: run | serve | score | report | eval | train | checklist validate."""
 from __future__ import annotations
 
 import argparse
@@ -129,6 +129,21 @@ def cmd_checklist_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    path, summary = train(args.checklist)
+    for key, figures in summary["concepts"].items():
+        measured = (f"held-out accuracy {figures['accuracy']:.3f}, precision "
+                    f"{figures['precision']:.3f}, recall {figures['recall']:.3f}"
+                    if "accuracy" in figures else "too few texts to hold any out")
+        print(f"{key}: {figures['yes']} yes / {figures['no']} no; {measured}; "
+              f"threshold {figures['threshold']:.3f}")
+    print(f"Model: {path} (corpus {summary['corpus_sha256'][:12]}; details in "
+          f"{path.with_suffix('.json')})")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, evaluation_to_json, labelled_call_from_json, render_text
     from .preflight import check_checklist
@@ -198,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = checklist.add_parser("validate", help="check a checklist file for errors")
     validate.add_argument("file", type=Path)
     validate.set_defaults(func=cmd_checklist_validate)
+
+    tr = sub.add_parser("train", help="train the learned layer on checklists/corpus/ (offline, deterministic)")
+    tr.add_argument("--checklist", type=Path, default=Path("checklists/sales_call.yaml"),
+                    help="the artefact goes to models/<checklist id>.npz beside it "
+                    "(default: checklists/sales_call.yaml)")
+    tr.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="agreement of the verdicts with labelled transcripts")
     ev.add_argument("paths", type=Path, nargs="*", default=[Path("tests/data/dev/locked")],

@@ -66,8 +66,44 @@ def score_transcripts(transcripts: Sequence[Transcript], checklist: Checklist) -
         for i in members:
             tokens[i] = [next(batch) for _ in transcripts[i].segments]
         openers[lang] = _Openers.of(checklist, lang)
-    return [_score(t, lang, toks, checklist, openers[lang])
-            for t, lang, toks in zip(transcripts, languages, tokens)]
+    turns = [_turns(t.segments, toks) for t, toks in zip(transcripts, tokens)]
+    classified = _classify(checklist, turns, languages)
+    return [_score(t, lang, call_turns, checklist, openers[lang], scores)
+            for t, lang, call_turns, scores in zip(transcripts, languages, turns, classified)]
+
+
+def _classify(checklist: Checklist, calls: Sequence[tuple[_Turn, ...]],
+              languages: Sequence[str]) -> list[dict[tuple[str, int], float]]:
+    """Per call, (phrase set, turn) -> the probability from the set's classifier, for the turns
+    of the concept's speaker. Each distinct text is embedded once for the whole batch."""
+    out: list[dict[tuple[str, int], float]] = [{} for _ in calls]
+    sets = [s for s in checklist.phrases.values() if s.classifier]
+    if not sets:
+        return out
+    import numpy as np
+
+    from .classify import embed, probabilities  # the model loads only when a set names one
+    wanted = [(c, s.name, t, lang, _text(turn))
+              for c, (turns, lang) in enumerate(zip(calls, languages))
+              for s in sets for t, turn in enumerate(turns)
+              if turn.tokens and _speaks(turn.speaker, s.classifier.speaker)]
+    texts = list(dict.fromkeys((lang, text) for *_, lang, text in wanted))
+    vectors = dict(zip(texts, embed([text for _, text in texts])))
+    probs: dict[tuple[str, str, str], float] = {}  # (set, lang, text) -> probability
+    for s in sets:
+        for lang in set(languages):
+            mine = [text for l, text in texts if l == lang]
+            if mine:
+                concept = checklist.model.concepts[s.classifier.concept, lang]
+                p = probabilities(concept, np.stack([vectors[lang, t] for t in mine]))
+                probs.update(((s.name, lang, t), float(v)) for t, v in zip(mine, p))
+    for c, name, t, lang, text in wanted:
+        out[c][name, t] = probs[name, lang, text]
+    return out
+
+
+def _text(turn: _Turn) -> str:
+    return " ".join(s.text.strip() for s in turn.segments)
 
 
 @dataclass(frozen=True)
@@ -89,11 +125,11 @@ class _Openers:
         return cls(patterns, {form: tuple(ks) for form, ks in by_form.items()})
 
 
-def _score(transcript: Transcript, lang: str, tokens: list[tuple[Token, ...]],
-           checklist: Checklist, openers: _Openers) -> CallScore:
+def _score(transcript: Transcript, lang: str, turns: tuple[_Turn, ...], checklist: Checklist,
+           openers: _Openers, scores: Mapping[tuple[str, int], float]) -> CallScore:
     segments = transcript.segments
     end = transcript.duration or max((s.end for s in segments), default=0.0)
-    call = _Call.read(_turns(segments, tokens), lang, checklist, openers, end)
+    call = _Call.read(turns, lang, checklist, openers, end, scores)
     judged = [_judge(item, call) for item in checklist.items]
     verdicts = tuple(v for v, _ in judged)
     applicable = [v for v in verdicts if v.verdict != "na"]
@@ -131,10 +167,12 @@ class _Call:
     # Hits that an `unless` set cancelled, with that set's name: shown when an item fails, so
     # a reviewer sees why «вам удобно в четверг?» did not count.
     excluded: Mapping[tuple[str, int], tuple[tuple[tuple[int, int], str], ...]]
+    # (set, turn) -> probability, where the set's classifier, not a phrase, found the turn
+    classified: Mapping[tuple[str, int], float]
 
     @classmethod
     def read(cls, turns: tuple[_Turn, ...], lang: str, checklist: Checklist, openers: _Openers,
-             end: float) -> _Call:
+             end: float, scores: Mapping[tuple[str, int], float]) -> _Call:
         found: dict[tuple[str, int], set[tuple[int, int]]] = {
             (name, t): set() for name in checklist.phrases for t in range(len(turns))}
         for t, turn in enumerate(turns):
@@ -150,6 +188,10 @@ class _Call:
                 name, pattern = openers.patterns[k]
                 found[name, t].update(_spans(pattern, turn.tokens, positions, lang))
         raw = {key: tuple(sorted(spans)) for key, spans in found.items()}
+        # A turn the classifier recognises and no phrase found is a hit on the whole turn.
+        classified = {(name, t): p for (name, t), p in scores.items() if not raw[name, t]
+                      and p >= checklist.phrases[name].classifier.threshold[lang]}
+        raw.update({(name, t): ((0, len(turns[t].tokens)),) for name, t in classified})
         hits, excluded = {}, {}
         for (name, t), spans in raw.items():
             # A hit overlapping a hit of one of the set's `unless` sets does not count.
@@ -158,7 +200,7 @@ class _Call:
                   for h in spans}
             hits[name, t] = tuple(h for h in spans if by[h] is None)
             excluded[name, t] = tuple((h, by[h]) for h in spans if by[h])
-        return cls(turns, end, hits, excluded)
+        return cls(turns, end, hits, excluded, classified)
 
     def lenient(self) -> _Call:
         """The same call with every `unless` ignored."""
@@ -295,8 +337,12 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def _names(found: _Found) -> str:
-    return ", ".join(name.replace("_", " ") for name, _ in found.leaves)
+def _names(found: _Found, call: _Call) -> str:
+    """The phrase sets found; one that rests on its classifier says so, with the score."""
+    def name(leaf: str, hits: tuple[_Hit, ...]) -> str:
+        p = call.classified.get((leaf, hits[0].turn))
+        return leaf.replace("_", " ") + (f" (classifier {p:.2f})" if p is not None else "")
+    return ", ".join(name(leaf, hits) for leaf, hits in found.leaves)
 
 
 def _firsts(found: _Found) -> list[_Hit]:
@@ -316,7 +362,7 @@ def _judge(item: Item, call: _Call) -> tuple[ItemVerdict, bool]:
         if bad.ok:
             hits = sorted((h for _, hs in bad.leaves for h in hs), key=lambda h: (h.turn, h.start))
             more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
-            reason = (f"{_names(bad)}: «{call.words(hits[0])}» at "
+            reason = (f"{_names(bad, call)}: «{call.words(hits[0])}» at "
                       f"{_clock(call.turns[hits[0].turn].start)}{more}")
             return verdict("fail", hits, reason), item.critical or item.forbidden.critical
     v = _conditional(item, call, verdict) if item.trigger else _plain(item, call, verdict)
@@ -328,8 +374,8 @@ def _plain(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
     turns = call.window(item.scope)
     found = call.find(item.match, turns)
     if found.ok:
-        return verdict("pass", _firsts(found), f"{_names(found)} in {where}")
-    partial = f" (found {_names(found)})" if found.leaves else ""
+        return verdict("pass", _firsts(found), f"{_names(found, call)} in {where}")
+    partial = f" (found {_names(found, call)})" if found.leaves else ""
     # Would it have passed but for an `unless`? Then say which words did not count, and why.
     would = call.lenient().find(item.match, turns)
     excused = [(hits[0], by) for name, hits in would.leaves if would.ok
@@ -360,7 +406,7 @@ def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
         reply = call.find(response.match, answers)
         if not reply.ok and cited and response.repeat_match:  # cited: one was answered before
             reply = call.find(response.repeat_match, answers)
-        what = f"{_names(found)} at {_clock(call.turns[t].start)}"
+        what = f"{_names(found, call)} at {_clock(call.turns[t].start)}"
         if reply.ok:
             cited += _firsts(found)[:1] + _firsts(reply)
         elif spoiled:
@@ -372,5 +418,5 @@ def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
     if unanswered:
         return verdict("fail", [h for h, _ in unanswered], "; ".join(why for _, why in unanswered))
     times = ", ".join(_clock(call.turns[t].start) for t, _ in triggers)
-    return verdict("pass", cited, f"{_count(len(triggers), _names(triggers[0][1]))} "
+    return verdict("pass", cited, f"{_count(len(triggers), _names(triggers[0][1], call))} "
                                   f"(at {times}) answered within {within}")

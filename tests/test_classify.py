@@ -1,0 +1,150 @@
+"""The learned layer: trained offline and deterministically, loaded strictly, cited in verdicts."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.checklist import ChecklistError, parse_checklist
+from pipeline.classify import embed, load_model, probabilities
+from pipeline.cli import main
+from pipeline.domain import Segment, Transcript
+from pipeline.score import score_transcript
+from pipeline.train import train
+
+REPO = Path(__file__).resolve().parent.parent
+MODELS = REPO / "checklists" / "models"
+
+TINY_CORPUS = """\
+concept: objection
+language: en
+speaker: customer
+'yes':
+  - we're not interested, thanks
+  - that's way too expensive for us
+  - we already have a supplier
+  - i don't have time for this
+'no':
+  - sounds good, go ahead
+  - yes, I can talk now
+  - what time works for you?
+  - my name is Peter
+"""
+
+# An objection no phrase of the checklist below matches: only the classifier can find it.
+CHECKLIST = """\
+id: {id}
+title: Tiny
+version: "1"
+languages: [en]
+phrases:
+  objection:
+    classifier: {{concept: {concept}}}
+    en: [zebra crossing]
+  answer:
+    en: [i understand]
+items:
+  - id: handled_objections
+    title: Answered every objection
+    guidance: Answer it.
+    weight: 1
+    trigger: {{speaker: customer, match: objection}}
+    response: {{speaker: agent, within_turns: 2, match: answer}}
+"""
+
+
+def _validate(capsys, path: Path) -> tuple[int, str]:
+    code = main(["checklist", "validate", str(path)])
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A checklist with a one-concept corpus beside it, trained: its folder."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "corpus" / "en").mkdir(parents=True)
+    (root / "corpus" / "en" / "objection.yaml").write_text(TINY_CORPUS, encoding="utf-8")
+    (root / "tiny.yaml").write_text(CHECKLIST.format(id="tiny", concept="objection"))
+    train(root / "tiny.yaml")
+    return root
+
+
+def test_the_committed_model_loads_offline_from_the_checkout_and_repeats_itself():
+    model = load_model(MODELS / "sales_call.npz")
+    concept = model.concepts["objection", "ru"]
+    texts = ["Нам это не интересно, у нас уже есть поставщик", "Да, давайте оформим заказ"]
+    first, second = probabilities(concept, embed(texts)), probabilities(concept, embed(texts))
+    assert np.array_equal(first, second)
+    assert first[0] >= concept.threshold > first[1]
+
+
+def test_training_twice_on_the_same_corpus_gives_byte_identical_weights(tiny: Path, tmp_path: Path):
+    again = tmp_path / "again"
+    shutil.copytree(tiny, again)
+    (again / "models" / "tiny.npz").unlink()
+    path, summary = train(again / "tiny.yaml")
+    assert path.read_bytes() == (tiny / "models" / "tiny.npz").read_bytes()
+    assert summary["files"] == {"corpus/en/objection.yaml": summary["files"]["corpus/en/objection.yaml"]}
+    assert set(summary["concepts"]) == {"objection/en"}
+
+
+def test_a_valid_classifier_checklist_validates_and_its_hash_names_the_model(tiny: Path, capsys):
+    code, err = _validate(capsys, tiny / "tiny.yaml")
+    assert code == 0, err
+    data = (tiny / "tiny.yaml").read_text()
+    with_model = parse_checklist(data, str(tiny / "tiny.yaml"))
+    other = tiny.parent / "other"
+    shutil.copytree(tiny, other, dirs_exist_ok=True)
+    (other / "corpus" / "en" / "objection.yaml").write_text(
+        TINY_CORPUS + "  - see you on Monday then\n", encoding="utf-8")
+    train(other / "tiny.yaml")
+    assert parse_checklist(data, str(other / "tiny.yaml")).hash != with_model.hash
+
+
+def test_a_truncated_artefact_is_a_clear_error_naming_the_file(tiny: Path, tmp_path: Path, capsys):
+    shutil.copytree(tiny, tmp_path / "c")
+    npz = tmp_path / "c" / "models" / "tiny.npz"
+    npz.write_bytes(npz.read_bytes()[:2000])
+    code, err = _validate(capsys, tmp_path / "c" / "tiny.yaml")
+    assert code == 2 and "tiny.npz" in err and "broken" in err and "callqa train" in err
+
+
+def test_a_missing_artefact_is_a_clear_error_naming_the_file(tiny: Path, tmp_path: Path, capsys):
+    shutil.copytree(tiny, tmp_path / "c")
+    (tmp_path / "c" / "models" / "tiny.npz").unlink()
+    code, err = _validate(capsys, tmp_path / "c" / "tiny.yaml")
+    assert code == 2 and "tiny.npz" in err and "missing" in err and "callqa train" in err
+
+
+def test_an_unknown_concept_is_a_clear_error(tiny: Path, tmp_path: Path, capsys):
+    shutil.copytree(tiny, tmp_path / "c")
+    (tmp_path / "c" / "tiny.yaml").write_text(CHECKLIST.format(id="tiny", concept="sarcasm"))
+    code, err = _validate(capsys, tmp_path / "c" / "tiny.yaml")
+    assert code == 2 and "tiny.yaml:7:" in err and "unknown concept 'sarcasm'" in err
+
+
+def test_a_checklist_language_the_model_lacks_is_a_clear_error(tiny: Path):
+    text = CHECKLIST.format(id="tiny", concept="objection").replace(
+        "languages: [en]", "languages: [en, ru]").replace(
+        "    en: [zebra crossing]", "    en: [zebra crossing]\n    ru: [зебра]").replace(
+        "    en: [i understand]", "    en: [i understand]\n    ru: [понимаю]")
+    with pytest.raises(ChecklistError, match=r"no 'ru' classifier for 'objection'"):
+        parse_checklist(text, str(tiny / "tiny.yaml"))
+
+
+def test_a_turn_only_the_classifier_recognises_passes_the_item_citing_its_score():
+    # The committed model, real embeddings, the real scorer.
+    checklist = parse_checklist(CHECKLIST.format(id="sales_call", concept="objection"),
+                                "inline.yaml", models_dir=MODELS)
+    said = "Honestly we signed with another vendor last spring, so we're all set on that front."
+    call = Transcript("c-1", "en", (
+        Segment("agent", 0.0, 4.0, "Hello, this is Anna from Sunrise."),
+        Segment("customer", 4.5, 9.0, said),
+        Segment("agent", 9.5, 14.0, "I understand. What if we compared prices for next year?")))
+    verdict = score_transcript(call, checklist).items[0]
+    assert verdict.verdict == "pass", verdict.reason
+    assert verdict.reason.startswith("1 objection (classifier 0.")
+    assert any(e.speaker == "customer" and e.start == 4.5 and e.text == said
+               for e in verdict.evidence)

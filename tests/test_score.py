@@ -146,6 +146,53 @@ def test_objection_at_the_end_of_the_call_fails(checklist):
     assert v.evidence[0].text == "нам это не интересно" and v.evidence[0].start == 3.0
 
 
+# Rules of docs/domain.md that phrase lists used to get wrong, each on a call no label set holds.
+GREET = ("agent", "Добрый день, меня зовут Анна, компания «Солнце».")
+DOMAIN_RULES = [
+    # a day is concrete, «сегодня» included; only «сегодня-завтра», "sometime", "later" are vague
+    ("ru", [GREET, ("customer", "Пришлите счёт."), ("agent", "Отправлю сегодня, спасибо.")],
+     "recorded_outcome", "pass"),
+    ("ru", [GREET, ("customer", "Пришлите счёт."), ("agent", "Отправлю сегодня-завтра.")],
+     "recorded_outcome", "fail"),
+    ("en", [("agent", "Hi, this is Sam from Acme."), ("customer", "I'll think about it."),
+            ("agent", "Sure, I'll follow up sometime next week.")], "recorded_outcome", "fail"),
+    # a resolution stated by the agent is an outcome; an offer is not
+    ("en", [("agent", "Thanks for calling Acme, this is Sam."), ("customer", "My flight was cancelled."),
+            ("agent", "I've rebooked you on the fourteenth at seven, the fee is waived.")],
+     "recorded_outcome", "pass"),
+    ("ru", [GREET, ("customer", "Да?"),
+            ("agent", "Предлагаем подключить спутниковое телевидение на дачу.")],
+     "recorded_outcome", "fail"),
+    # inbound answering formula: company and name before the greeting
+    ("ru", [("agent", "Банк «Меридиан», Артём, здравствуйте.")], "introduced", "pass"),
+    # the second agent turn counts; "Hello?" at pickup is no greeting
+    ("en", [("agent", "Hello?"), ("customer", "Hello?"),
+            ("agent", "hi yeah sorry its bren from pay circle")], "introduced", "pass"),
+    # elliptical questions about talking now; asking about a day is not
+    ("ru", [("agent", "Здравствуйте, это Дарья, компания «Исток». Удобно минутку?")],
+     "asked_convenient", "pass"),
+    ("ru", [("agent", "Здравствуйте, это Дарья, компания «Исток». Вам удобно в четверг?")],
+     "asked_convenient", "fail"),
+    ("en", [("agent", "Hi, it's Tom from Ledgerly. Is this still a good time for our scheduled call?")],
+     "asked_convenient", "pass"),
+    # a brush-off simply accepted fails; it is an objection, not "no objection"
+    ("en", [("agent", "Hi, my name's Chloe from Harbor Rescue."), ("customer", "er no thank you"),
+            ("agent", "oh ok thanks bye")], "handled_objections", "fail"),
+    ("ru", [GREET, ("customer", "Отстаньте вы уже."), ("agent", "Хорошо, до свидания.")],
+     "handled_objections", "fail"),
+    # sarcasm is rude even beside a courtesy formula
+    ("ru", [GREET, ("customer", "Я всё оплатил, у вас ошибка."),
+            ("agent", "Ну конечно, у всех всегда ошибка. Спасибо.")], "politeness", "fail"),
+]
+
+
+@pytest.mark.parametrize("language,turns,item,expected", DOMAIN_RULES,
+                         ids=[f"{i}-{item}-{exp}" for i, (_, _, item, exp) in enumerate(DOMAIN_RULES)])
+def test_domain_rules_on_unseen_wording(checklist, language, turns, item, expected):
+    v = verdict(score_transcript(call(language, *turns), checklist), item)
+    assert v.verdict == expected, v.reason
+
+
 def test_score_is_none_when_nothing_applies():
     only_objections = parse_checklist("""\
 id: o

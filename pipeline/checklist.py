@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, NoReturn, Union
@@ -61,6 +61,10 @@ class PhraseSet:
     patterns: Mapping[str, tuple[Pattern, ...]]  # by language
     unless: tuple[str, ...] = ()  # a hit overlapping a hit of one of these sets does not count
     classifier: Classifier | None = None
+    # language -> (texts it must find, texts it must not), each taken as one turn: `callqa
+    # checklist test` runs them
+    examples: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,7 @@ class _Reader:
             if name in specs:
                 self.fail(key, f"phrase set {name!r} is defined twice")
             specs[name] = self.mapping(value, f"phrase set {name!r}", required=languages,
-                                       optional=("unless", "classifier"))
+                                       optional=("unless", "classifier", "examples"))
         unless: dict[str, tuple[str, ...]] = {}
         for name, fields in specs.items():
             where = f"phrase set {name!r}: unless"
@@ -314,8 +318,22 @@ class _Reader:
                                              languages) for name, n in named.items()}
         return {name: PhraseSet(name, MappingProxyType({lang: patterns[lang][name]
                                                         for lang in languages}), unless[name],
-                                classifiers.get(name))
+                                classifiers.get(name),
+                                self.examples(specs[name], f"phrase set {name!r}: examples",
+                                              languages))
                 for name in specs}, model
+
+    def examples(self, fields: dict[str, Node], where: str,
+                 languages: tuple[str, ...]) -> Mapping[str, tuple[tuple[str, ...], ...]]:
+        if "examples" not in fields:
+            return MappingProxyType({})
+        out = {}
+        for lang, node in self.mapping(fields["examples"], where, optional=languages).items():
+            kinds = self.mapping(node, f"{where}.{lang}", optional=("yes", "no"))
+            out[lang] = tuple(tuple(self.text(n, f"{where}.{lang}.{kind}")
+                                    for n in self.sequence(kinds[kind], f"{where}.{lang}.{kind}"))
+                              if kind in kinds else () for kind in ("yes", "no"))
+        return MappingProxyType(out)
 
     def classifier(self, node: Node, where: str, model: Model,
                    languages: tuple[str, ...]) -> Classifier:

@@ -129,6 +129,27 @@ def cmd_checklist_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checklist_test(args: argparse.Namespace) -> int:
+    from .checklist import load_checklist
+    from .score import find_in_turns
+
+    checklist = load_checklist(args.file)
+    passed = total = 0
+    for name, phrase_set in checklist.phrases.items():
+        for lang, (yes, no) in phrase_set.examples.items():
+            found = find_in_turns(checklist, name, lang, yes + no)
+            for k, (text, how) in enumerate(zip(yes + no, found)):
+                expected = k < len(yes)
+                ok = bool(how) == expected
+                passed += ok
+                total += 1
+                print(f"{'ok  ' if ok else 'FAIL'} {name} {lang} {'yes' if expected else 'no '} "
+                      f"«{text}»" + (f": found by {how}" if how else ": not found"))
+    print(f"{passed} of {total} examples pass" if total else
+          f"{args.file}: no phrase set has examples")
+    return 0 if passed == total else 1
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
@@ -213,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = checklist.add_parser("validate", help="check a checklist file for errors")
     validate.add_argument("file", type=Path)
     validate.set_defaults(func=cmd_checklist_validate)
+    test = checklist.add_parser("test", help="run the phrase sets' examples (found / not found)")
+    test.add_argument("file", type=Path)
+    test.set_defaults(func=cmd_checklist_test)
 
     tr = sub.add_parser("train", help="train the learned layer on checklists/corpus/ (offline, deterministic)")
     tr.add_argument("--checklist", type=Path, default=Path("checklists/sales_call.yaml"),

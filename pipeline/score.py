@@ -72,6 +72,24 @@ def score_transcripts(transcripts: Sequence[Transcript], checklist: Checklist) -
             for t, lang, call_turns, scores in zip(transcripts, languages, turns, classified)]
 
 
+def find_in_turns(checklist: Checklist, name: str, lang: str,
+                  texts: Sequence[str]) -> list[str]:
+    """Each text taken as a turn of its own (either speaker): what of phrase set `name` finds
+    it, in words (the phrase's words or the classifier's score), or "" where nothing does."""
+    tokens = lemmatise(texts, lang)
+    calls = [_turns((Segment("unknown", 0.0, 0.0, text),), (toks,))
+             for text, toks in zip(texts, tokens)]
+    openers = _Openers.of(checklist, lang)
+    out = []
+    for turns, scores in zip(calls, _classify(checklist, calls, [lang] * len(calls))):
+        call = _Call.read(turns, lang, checklist, openers, 0.0, scores)
+        spans = call.hits[name, 0]
+        p = call.classified.get((name, 0))
+        out.append("" if not spans else f"classifier {p:.2f}" if p is not None
+                   else f"«{call.words(_Hit(0, *spans[0]))}»")
+    return out
+
+
 def _classify(checklist: Checklist, calls: Sequence[tuple[_Turn, ...]],
               languages: Sequence[str]) -> list[dict[tuple[str, int], float]]:
     """Per call, (phrase set, turn) -> the probability from the set's classifier, for the turns

@@ -148,3 +148,24 @@ def test_a_turn_only_the_classifier_recognises_passes_the_item_citing_its_score(
     assert verdict.reason.startswith("1 objection (classifier 0.")
     assert any(e.speaker == "customer" and e.start == 4.5 and e.text == said
                for e in verdict.evidence)
+
+
+def test_checklist_test_runs_each_example_and_names_what_found_it(tiny: Path, tmp_path: Path,
+                                                                   capsys):
+    shutil.copytree(tiny, tmp_path / "c")
+    text = CHECKLIST.format(id="tiny", concept="objection").replace(
+        "    en: [i understand]\n",
+        "    en: [i understand]\n"
+        "    examples:\n"
+        "      en: {yes: [\"Sure, I understand.\"], no: [\"I don't understand\", \"I see\"]}\n")
+    (tmp_path / "c" / "tiny.yaml").write_text(text)
+    code = main(["checklist", "test", str(tmp_path / "c" / "tiny.yaml")])
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["ok   answer en yes «Sure, I understand.»: found by «i understand»",
+                   "ok   answer en no  «I don't understand»: not found",
+                   "ok   answer en no  «I see»: not found",
+                   "3 of 3 examples pass"]
+    assert code == 0
+    (tmp_path / "c" / "tiny.yaml").write_text(text.replace('"I see"', '"I understand you"'))
+    assert main(["checklist", "test", str(tmp_path / "c" / "tiny.yaml")]) == 1
+    assert "FAIL answer en no  «I understand you»: found by «i understand»" in capsys.readouterr().out

@@ -163,6 +163,9 @@ DOMAIN_RULES = [
     ("ru", [GREET, ("customer", "Да?"),
             ("agent", "Предлагаем подключить спутниковое телевидение на дачу.")],
      "recorded_outcome", "fail"),
+    ("en", [("agent", "Hi, this is Sam from Acme."), ("customer", "My card is blocked."),
+            ("agent", "We are going to unblock your card, you can use it within ten minutes.")],
+     "recorded_outcome", "pass"),
     # inbound answering formula: company and name before the greeting
     ("ru", [("agent", "Банк «Меридиан», Артём, здравствуйте.")], "introduced", "pass"),
     # the second agent turn counts; "Hello?" at pickup is no greeting
@@ -179,6 +182,9 @@ DOMAIN_RULES = [
     ("en", [("agent", "Hi, my name's Chloe from Harbor Rescue."), ("customer", "er no thank you"),
             ("agent", "oh ok thanks bye")], "handled_objections", "fail"),
     ("ru", [GREET, ("customer", "Отстаньте вы уже."), ("agent", "Хорошо, до свидания.")],
+     "handled_objections", "fail"),
+    ("en", [("agent", "Hi, this is Sam from Acme."),
+            ("customer", "I did that and I still get the same error."), ("agent", "Ok.")],
      "handled_objections", "fail"),
     # sarcasm is rude even beside a courtesy formula
     ("ru", [GREET, ("customer", "Я всё оплатил, у вас ошибка."),

@@ -60,9 +60,11 @@ def test_sales_call_has_the_five_items():
 
 
 def test_hash_is_sha256_of_the_bytes():
+    # ...and of the learned layer's version, when the checklist names a classifier.
     data = SALES_CALL.read_bytes()
     checklist = load_checklist(SALES_CALL)
-    assert checklist.hash == hashlib.sha256(data).hexdigest()[:12]
+    model = checklist.model.version.encode() if checklist.model else b""
+    assert checklist.hash == hashlib.sha256(data + model).hexdigest()[:12]
     assert parse_checklist(MINI).hash != parse_checklist(MINI + "\n# edited\n").hash
 
 

@@ -169,3 +169,15 @@ def test_checklist_test_runs_each_example_and_names_what_found_it(tiny: Path, tm
     (tmp_path / "c" / "tiny.yaml").write_text(text.replace('"I see"', '"I understand you"'))
     assert main(["checklist", "test", str(tmp_path / "c" / "tiny.yaml")]) == 1
     assert "FAIL answer en no  «I understand you»: found by «i understand»" in capsys.readouterr().out
+
+
+def test_callqa_train_prints_the_held_out_figures_and_where_the_model_went(tiny: Path,
+                                                                          tmp_path: Path, capsys):
+    shutil.copytree(tiny, tmp_path / "c")
+    (tmp_path / "c" / "models" / "tiny.npz").unlink()
+    assert main(["train", "--checklist", str(tmp_path / "c" / "tiny.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("objection/en: 4 yes / 4 no; ") and "threshold " in out
+    assert f"Model: {tmp_path / 'c' / 'models' / 'tiny.npz'}" in out
+    assert (tmp_path / "c" / "models" / "tiny.npz").read_bytes() == \
+        (tiny / "models" / "tiny.npz").read_bytes()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,38 @@ def test_missing_file_and_empty_file(tmp_path):
 
 def test_checklist_error_is_a_call_error():
     assert issubclass(ChecklistError, CallError)
+
+
+# Phrase sets whose examples QA leads read as the checklist's definition of each concept.
+EXAMPLED = ("greeting", "own_name", "company", "convenience_question", "conditional_offer",
+            "objection", "objection_answer", "refusal_noted", "deal_done", "not_a_deal",
+            "next_step", "concrete_time", "vague_time", "courtesy", "rude")
+
+
+def test_shipped_checklist_examples_all_pass(capsys):
+    from pipeline.cli import main
+
+    code = main(["checklist", "test", str(SALES_CALL)])
+    out = capsys.readouterr().out.splitlines()
+    passed, total = map(int, re.fullmatch(r"(\d+) of (\d+) examples pass", out[-1]).groups())
+    assert code == 0 and passed == total >= 203, out[-1]
+    for name in EXAMPLED:
+        for lang in ("ru", "en"):
+            for kind in ("yes", "no "):
+                assert any(line.startswith(f"ok   {name} {lang} {kind} «") for line in out), \
+                    (name, lang, kind)
+
+
+def test_wrong_example_in_the_shipped_checklist_fails_by_name(tmp_path: Path, capsys):
+    from pipeline.cli import main
+
+    shutil.copytree(SALES_CALL.parent / "models", tmp_path / "models")
+    text = SALES_CALL.read_text(encoding="utf-8")
+    assert text.count('"Извините за ожидание"') == 1
+    # a regret is no courtesy formula (docs/domain.md), so listing it as one must fail
+    (tmp_path / "sales_call.yaml").write_text(
+        text.replace('"Извините за ожидание"', '"К сожалению, нет"'), encoding="utf-8")
+    assert main(["checklist", "test", str(tmp_path / "sales_call.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL courtesy ru yes «К сожалению, нет»: not found" in out
+    assert re.search(r"^(\d+) of (?!\1 )\d+ examples pass$", out, re.M)

@@ -153,7 +153,7 @@ def cmd_checklist_test(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
-    path, summary = train(args.checklist)
+    path, summary = train(build_config(args.config, checklist=args.checklist).checklist)
     for key, figures in summary["concepts"].items():
         measured = (f"held-out accuracy {figures['accuracy']:.3f}, precision "
                     f"{figures['precision']:.3f}, recall {figures['recall']:.3f}"
@@ -166,6 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .contract import read_json
     from .evaluate import evaluate, evaluation_to_json, labelled_call_from_json, render_text
     from .preflight import check_checklist
     from .score import score_transcripts
@@ -180,10 +181,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise CallError(f"no labelled transcript JSON in {', '.join(map(str, args.paths))}")
     calls = []
     for f in files:
-        try:
-            data = json.loads(f.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CallError(f"{f}: not a readable labelled transcript JSON ({exc})") from None
+        data = read_json(f, "labelled transcript JSON")
         try:
             calls.append(labelled_call_from_json(data, default_id=f.stem))
         except CallError as exc:
@@ -239,9 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     test.set_defaults(func=cmd_checklist_test)
 
     tr = sub.add_parser("train", help="train the learned layer on checklists/corpus/ (offline, deterministic)")
-    tr.add_argument("--checklist", type=Path, default=Path("checklists/sales_call.yaml"),
+    tr.add_argument("--config", type=Path)
+    tr.add_argument("--checklist", type=Path,
                     help="the artefact goes to models/<checklist id>.npz beside it "
-                    "(default: checklists/sales_call.yaml)")
+                    "(default: the configured checklist)")
     tr.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="agreement of the verdicts with labelled transcripts")

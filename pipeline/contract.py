@@ -40,13 +40,16 @@ def transcript_from_json(data: Any, default_id: str = "call") -> Transcript:
                       language=str(data.get("language") or "auto"), segments=tuple(segments))
 
 
-def read_transcript(path: Path) -> Transcript:
+def read_json(path: Path, what: str = "transcript JSON") -> Any:
     try:
         # utf-8-sig: Windows tools often save JSON with a byte-order mark.
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CallError(f"{path.name}: not a readable transcript JSON ({exc})") from None
-    return transcript_from_json(data, default_id=path.stem)
+        raise CallError(f"{path.name}: not a readable {what} ({exc})") from None
+
+
+def read_transcript(path: Path) -> Transcript:
+    return transcript_from_json(read_json(path), default_id=path.stem)
 
 
 def score_to_json(score: CallScore) -> dict[str, Any]:

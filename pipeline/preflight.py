@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .checklist import Checklist, ChecklistError, load_checklist
 from .config import Config, ConfigError
-from .models import DEFAULT, resolve_model
+from .models import resolve_model
 from .transcribe import load_engine
 
 
@@ -24,9 +24,9 @@ def check_checklist(cfg: Config) -> Checklist:
 
 def check_model(cfg: Config) -> None:
     """An English-only Whisper model (name ending in .en) would hear Russian as English gibberish."""
-    name = resolve_model(cfg.model).name
-    if name.endswith(".en") and cfg.language not in ("auto", "en"):
-        shown = f"default ({name})" if cfg.model == DEFAULT else repr(cfg.model)
+    source = resolve_model(cfg.model)
+    if source.name.endswith(".en") and cfg.language not in ("auto", "en"):
+        shown = str(source) if source.bundled else repr(cfg.model)
         raise ConfigError(f"config keys 'model' and 'language': model {shown} knows English only, but "
                           f"language = {cfg.language!r}; set language to 'en' or 'auto', or model to a "
                           "multilingual Whisper model such as 'small'")

@@ -186,6 +186,28 @@ DOMAIN_RULES = [
     ("en", [("agent", "Hi, this is Sam from Acme."),
             ("customer", "I did that and I still get the same error."), ("agent", "Ok.")],
      "handled_objections", "fail"),
+    # an acknowledgement and a proposal anywhere in one agent turn answer an objection
+    ("en", [("agent", "Hi, this is Sam from Acme."), ("customer", "Honestly it's too much money."),
+            ("agent", "I totally get that, honestly. We now have a starter tier, "
+                      "would that be worth a look?")],
+     "handled_objections", "pass"),
+    ("ru", [GREET, ("customer", "Мы не будем, у нас уже всё есть."),
+            ("agent", "Понимаю вас, многие так говорили поначалу. Скажите, а что у вас сейчас стоит?")],
+     "handled_objections", "pass"),
+    # an acknowledgement alone, or a proposal without one, answers nothing
+    ("en", [("agent", "Hi, this is Sam from Acme."), ("customer", "Honestly it's too much money."),
+            ("agent", "I understand.")], "handled_objections", "fail"),
+    # "anything else?" - "no, thanks, that's all" objects to nothing
+    ("en", [("agent", "Hi, this is Sam from Acme, how can I help?"), ("customer", "What time do you close?"),
+            ("agent", "At eight. Anything else I can help with?"), ("customer", "No thanks, that's all.")],
+     "handled_objections", "na"),
+    ("ru", [GREET, ("customer", "Во сколько вы закрываетесь?"),
+            ("agent", "В восемь. Могу ещё чем-то помочь?"), ("customer", "Нет, спасибо, больше ничего.")],
+     "handled_objections", "na"),
+    # a support result stated by the agent
+    ("ru", [GREET, ("customer", "Карта не проходит за границей."),
+            ("agent", "Блокировку сняла, карта активна, можете пользоваться.")],
+     "recorded_outcome", "pass"),
     # sarcasm is rude even beside a courtesy formula
     ("ru", [GREET, ("customer", "Я всё оплатил, у вас ошибка."),
             ("agent", "Ну конечно, у всех всегда ошибка. Спасибо.")], "politeness", "fail"),

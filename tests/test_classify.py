@@ -138,7 +138,8 @@ def test_a_turn_only_the_classifier_recognises_passes_the_item_citing_its_score(
     # The committed model, real embeddings, the real scorer.
     checklist = parse_checklist(CHECKLIST.format(id="sales_call", concept="objection"),
                                 "inline.yaml", models_dir=MODELS)
-    said = "Honestly we signed with another vendor last spring, so we're all set on that front."
+    # No phrase of the inline checklist finds it; the model scores it 0.80 (threshold 0.60).
+    said = "Honestly we already work with another vendor and we are not looking to switch."
     call = Transcript("c-1", "en", (
         Segment("agent", 0.0, 4.0, "Hello, this is Anna from Sunrise."),
         Segment("customer", 4.5, 9.0, said),

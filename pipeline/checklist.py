@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .classify import Model, ModelError, artefact_path, load_model
 from .domain import CallError
-from .lemmas import LANGUAGES, NEGATORS, NUMBER, lemmatise
+from .lemmas import CLASSES, LANGUAGES, NEGATORS, lemmatise
 
 GAP_WORDS = 3  # what `...` in a phrase stands for: up to this many arbitrary words
 SPEAKERS = ("agent", "customer", "any")
@@ -504,8 +504,8 @@ def _split_phrase(text: str) -> tuple[bool, bool, list[Position]]:
 
 
 def _texts(positions: list[Position]) -> list[str]:
-    """Everything in a phrase that needs lemmatising; `#` needs none."""
-    return [alt for _, alts in positions for alt in alts if alt != NUMBER]
+    """Everything in a phrase that needs lemmatising; `#` and `@name` need none."""
+    return [alt for _, alts in positions for alt in alts if alt not in CLASSES]
 
 
 def _slots(positions: list[Position], tokens: Mapping[str, tuple]) -> tuple[Slot, ...]:
@@ -513,7 +513,7 @@ def _slots(positions: list[Position], tokens: Mapping[str, tuple]) -> tuple[Slot
     pending_gap = 0
     for gap, alternatives in positions:
         gap_before = GAP_WORDS if gap else pending_gap
-        if len(alternatives) == 1 and alternatives[0] != NUMBER:
+        if len(alternatives) == 1 and alternatives[0] not in CLASSES:
             words = tokens[alternatives[0]]
             if not words:  # punctuation or a filler: transcripts drop it too
                 pending_gap = gap_before
@@ -522,8 +522,8 @@ def _slots(positions: list[Position], tokens: Mapping[str, tuple]) -> tuple[Slot
         else:
             forms: set[str] = set()
             for alt in alternatives:
-                if alt == NUMBER:
-                    forms.add(NUMBER)
+                if alt in CLASSES:
+                    forms.add(alt)
                     continue
                 if not tokens[alt]:
                     raise ValueError(f"alternative {alt!r} is punctuation or a filler word "

@@ -31,6 +31,10 @@ else:
 
 LANGUAGES = ("ru", "en")
 NUMBER = "#"  # an extra form of every number ("11", "15th"), so a phrase can say "any number"
+# An extra form of a word read as a first name at least half the time («Ольга», «Артём»: pymorphy3's
+# Name tag), so a phrase can say "any first name". Russian only: English has no such dictionary.
+NAME = "@name"
+CLASSES = (NUMBER, NAME)  # phrase words that stand for a class of words, not a lemma
 _NUMERAL = re.compile(r"\d+(?:st|nd|rd|th)?")
 
 # Hesitations Whisper writes out; dropped so they neither break a phrase nor fill a `...` gap.
@@ -96,6 +100,8 @@ def _ru_forms(word: str) -> frozenset[str]:
     forms = {word, *(f.replace("ё", "е") for f in (lemma, *known))}
     if _NUMERAL.fullmatch(word):
         forms.add(NUMBER)
+    if sum(p.score for p in parses if "Name" in p.tag.grammemes) >= 0.5:  # «вера» is faith first
+        forms.add(NAME)
     return frozenset(forms)
 
 

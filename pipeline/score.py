@@ -427,9 +427,10 @@ def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
         what = f"{_names(found, call)} at {_clock(call.turns[t].start)}"
         if reply.ok:
             cited += _firsts(found)[:1] + _firsts(reply)
-        elif spoiled:
+        elif spoiled:  # named by what spoiled it: "rude", not every set `unless` lists
+            spoiler = _names(call.find(response.unless, (spoiled[0],)), call)
             unanswered.append((_firsts(found)[0], f"{what} was met with "
-                               f"{_describe(response.unless)} at {_clock(call.turns[spoiled[0]].start)}"))
+                               f"{spoiler} at {_clock(call.turns[spoiled[0]].start)}"))
         else:
             unanswered.append((_firsts(found)[0], f"{what} got no answer in {within}" if after
                                else f"{what}: the call ended right after it"))

@@ -171,6 +171,11 @@ DOMAIN_RULES = [
     # the second agent turn counts; "Hello?" at pickup is no greeting
     ("en", [("agent", "Hello?"), ("customer", "Hello?"),
             ("agent", "hi yeah sorry its bren from pay circle")], "introduced", "pass"),
+    # an inbound formula names the agent before the greeting; a customer greeted by name is not
+    # the agent's name
+    ("ru", [("agent", "Автосалон «Вектор», Дмитрий, добрый день.")], "introduced", "pass"),
+    ("ru", [("agent", "Марина Сергеевна, добрый день! Удобно сейчас говорить?")],
+     "introduced", "fail"),
     # elliptical questions about talking now; asking about a day is not
     ("ru", [("agent", "Здравствуйте, это Дарья, компания «Исток». Удобно минутку?")],
      "asked_convenient", "pass"),
@@ -197,6 +202,12 @@ DOMAIN_RULES = [
     # an acknowledgement alone, or a proposal without one, answers nothing
     ("en", [("agent", "Hi, this is Sam from Acme."), ("customer", "Honestly it's too much money."),
             ("agent", "I understand.")], "handled_objections", "fail"),
+    # talking over the objection answers nothing, whatever acknowledgement it starts with
+    ("ru", [GREET, ("customer", "Нам это не нужно, у нас уже есть охрана."),
+            ("agent", "Понимаю, но вы послушайте, у нас датчики бесплатно ставятся.")],
+     "handled_objections", "fail"),
+    ("en", [("agent", "Hi, this is Sam from Acme."), ("customer", "We already have a provider."),
+            ("agent", "Sure, sure, but hear me out, our plan is cheaper.")], "handled_objections", "fail"),
     # "anything else?" - "no, thanks, that's all" objects to nothing
     ("en", [("agent", "Hi, this is Sam from Acme, how can I help?"), ("customer", "What time do you close?"),
             ("agent", "At eight. Anything else I can help with?"), ("customer", "No thanks, that's all.")],
@@ -253,7 +264,7 @@ version: "1"
 languages: [ru, en]
 phrases:
   said:
-    ru: [представиться, удобно ... говорить, "в #"]
+    ru: [представиться, удобно ... говорить, "в #", "консультант @name"]
     en: [a good time, "call ... at #"]
 items:
   - id: said
@@ -279,6 +290,10 @@ def matching():
     ("ru", "вам не удобно говорить", False),  # negation right before
     ("ru", "мне не очень удобно говорить", False),  # an intensifier does not hide it
     ("ru", "перезвоню в 11:30", True),  # `#`: any number
+    ("ru", "консультант Артём слушает", True),  # `@name`: any first name, ё or е
+    ("ru", "консультант Алёна", True),
+    ("ru", "консультант вера в успех", False),  # «вера» is faith more often than a name
+    ("ru", "консультант магазина", False),
     ("en", "is this a good time?", True),
     ("en", "I know it's not a good time", False),
     ("en", "I'll CALL you back at 9", True),

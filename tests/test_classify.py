@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.checklist import ChecklistError, parse_checklist
+from pipeline import classify
 from pipeline.classify import embed, load_model, probabilities
 from pipeline.cli import main
 from pipeline.domain import Segment, Transcript
@@ -75,9 +76,24 @@ def test_the_committed_model_loads_offline_from_the_checkout_and_repeats_itself(
     model = load_model(MODELS / "sales_call.npz")
     concept = model.concepts["objection", "ru"]
     texts = ["Нам это не интересно, у нас уже есть поставщик", "Да, давайте оформим заказ"]
-    first, second = probabilities(concept, embed(texts)), probabilities(concept, embed(texts))
-    assert np.array_equal(first, second)
+    first = probabilities(concept, embed(texts))
+    classify._cache.clear()  # embedded afresh, alone and in another order: the same vectors
+    alone = np.concatenate([embed(texts[1:]), embed(texts[:1])])[::-1]
+    assert np.allclose(probabilities(concept, alone), first, atol=1e-6)
+    classify._cache.clear()
+    assert np.array_equal(probabilities(concept, embed(texts)), first)
     assert first[0] >= concept.threshold > first[1]
+
+
+def test_embeddings_are_cached_and_the_cache_stays_bounded(monkeypatch):
+    monkeypatch.setattr(classify, "_CACHE_SIZE", 3)
+    classify._cache.clear()
+    a = embed(["да", "нет", "да"])
+    assert set(classify._cache) == {"да", "нет"} and np.array_equal(a[0], a[2])
+    embed(["okay", "yes"])  # would make 4: the cache starts again with this call's texts
+    assert set(classify._cache) == {"okay", "yes"}
+    embed(["one", "two", "three", "four"])  # more than it holds: nothing is kept
+    assert not classify._cache
 
 
 def test_training_twice_on_the_same_corpus_gives_byte_identical_weights(tiny: Path, tmp_path: Path):

@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .classify import Model, ModelError, artefact_path, load_model
 from .domain import CallError
-from .lemmas import CLASSES, LANGUAGES, NEGATORS, lemmatise
+from .lemmas import CLASSES, LANGUAGES, NAME, NAME_LANGUAGES, NEGATORS, lemmatise
 
 GAP_WORDS = 3  # what `...` in a phrase stands for: up to this many arbitrary words
 SPEAKERS = ("agent", "customer", "any")
@@ -362,8 +362,11 @@ class _Reader:
         for set_name, node in phrases:
             where = f"phrase set {set_name!r}: {lang}"
             try:
-                parsed.append((set_name, node, where,
-                               _split_phrase(self.text(node, f"{where}: a phrase"))))
+                split = _split_phrase(self.text(node, f"{where}: a phrase"))
+                if lang not in NAME_LANGUAGES and any(NAME in alts for _, alts in split[2]):
+                    raise ValueError(f"{NAME} (a first name) is known only in "
+                                     f"{', '.join(NAME_LANGUAGES)}, so it would never match")
+                parsed.append((set_name, node, where, split))
             except ValueError as e:
                 self.fail(node, f"{where}: phrase {node.value!r}: {e}")
         texts = sorted({t for *_, (_, _, positions) in parsed for t in _texts(positions)})

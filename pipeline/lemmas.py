@@ -34,6 +34,7 @@ NUMBER = "#"  # an extra form of every number ("11", "15th"), so a phrase can sa
 # An extra form of a word read as a first name at least half the time («Ольга», «Артём»: pymorphy3's
 # Name tag), so a phrase can say "any first name". Russian only: English has no such dictionary.
 NAME = "@name"
+NAME_LANGUAGES = ("ru",)
 CLASSES = (NUMBER, NAME)  # phrase words that stand for a class of words, not a lemma
 _NUMERAL = re.compile(r"\d+(?:st|nd|rd|th)?")
 

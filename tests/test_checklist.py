@@ -106,6 +106,8 @@ BROKEN = [
      "empty alternative"),
     ("two-word alternative", "    en: [whatever]", "    en: [\"whatever|don't\"]", "whatever|don't",
      "must be one word"),
+    ("first name in English", "    en: [whatever]", "    en: [\"whatever @name\"]", "whatever @name",
+     "@name (a first name) is known only in ru"),
     ("missing required key", "    guidance: Be nice.\n", "", "- id: polite", "missing required key 'guidance'"),
     ("wrong type", "    weight: 2\n", "    weight: high\n", "weight: high", "must be a number"),
     ("negative weight", "    weight: 2\n", "    weight: -1\n", "weight: -1", "greater than 0"),

@@ -202,9 +202,12 @@ class _Call:
             for form, positions in at.items():
                 for k in openers.by_form.get(form, ()):
                     starts.setdefault(k, set()).update(positions)
+            here = at.keys()
             for k, positions in starts.items():
                 name, pattern = openers.patterns[k]
-                found[name, t].update(_spans(pattern, turn.tokens, positions, lang))
+                # A pattern one of whose words the turn lacks cannot match anywhere in it.
+                if all(not here.isdisjoint(slot.forms) for slot in pattern.slots[1:]):
+                    found[name, t].update(_spans(pattern, turn.tokens, positions, lang))
         raw = {key: tuple(sorted(spans)) for key, spans in found.items()}
         # A turn the classifier recognises and no phrase found is a hit on the whole turn.
         classified = {(name, t): p for (name, t), p in scores.items() if not raw[name, t]

@@ -5,11 +5,17 @@ process, one transaction per call, so a crash loses at most the call in flight.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+# `callqa run` without a server starts Prefect's temporary one, which gets 20 s by default; on a
+# busy 2-core machine it has needed more, and the run then failed before any work. Set before
+# Prefect reads its settings; an operator's own value wins.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact

@@ -19,7 +19,7 @@ def test_a_flow_run_with_openai_whisper_stores_the_call(call_files, tmp_path: Pa
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(call_files["good"], inbox)
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=None):
         summary = nightly(inbox=str(inbox), db=str(tmp_path / "qa.duckdb"), out=str(tmp_path / "out"),
                           settings={"checklist": str(CHECKLIST), "settle_seconds": 0, "engine": "openai-whisper"})
     assert (summary["found"], summary["ok"], summary["failed"]) == (1, 1, 0)

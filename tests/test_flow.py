@@ -20,7 +20,7 @@ CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "sales_call.
 
 @pytest.fixture(scope="module")
 def harness():
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=None):
         yield
 
 

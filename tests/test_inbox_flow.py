@@ -62,7 +62,7 @@ def test_a_file_still_being_copied_waits_and_is_then_stored_once_whole(tmp_path:
         with duckdb.connect(str(db), read_only=True) as con:
             return con.execute(sql).fetchall()
 
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=None):
         first = run()
         assert (first["found"], first["ok"], first["failed"], first["unsettled"]) == (0, 0, 0, 1)
         assert rows("SELECT count(*) FROM calls") == [(0,)]

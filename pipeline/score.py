@@ -422,7 +422,8 @@ def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
         after = call.take([i for i in range(t + 1, len(call.turns))
                            if _speaks(call.turns[i].speaker, response.speaker)],
                           response.within_turns, response.speaker)
-        spoiled = [i for i in after if response.unless and call.find(response.unless, (i,)).ok]
+        spoiled = {i: f for i in after
+                   if response.unless and (f := call.find(response.unless, (i,))).ok}
         answers = [i for i in after if i not in spoiled]
         reply = call.find(response.match, answers)
         if not reply.ok and cited and response.repeat_match:  # cited: one was answered before
@@ -431,9 +432,9 @@ def _conditional(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
         if reply.ok:
             cited += _firsts(found)[:1] + _firsts(reply)
         elif spoiled:  # named by what spoiled it: "rude", not every set `unless` lists
-            spoiler = _names(call.find(response.unless, (spoiled[0],)), call)
+            first, spoiler = next(iter(spoiled.items()))
             unanswered.append((_firsts(found)[0], f"{what} was met with "
-                               f"{spoiler} at {_clock(call.turns[spoiled[0]].start)}"))
+                               f"{_names(spoiler, call)} at {_clock(call.turns[first].start)}"))
         else:
             unanswered.append((_firsts(found)[0], f"{what} got no answer in {within}" if after
                                else f"{what}: the call ended right after it"))

@@ -1,7 +1,6 @@
 """Shared fixtures: telephone-like synthetic calls (espeak-ng + sox), made once per session."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -12,9 +11,8 @@ from pipeline.synth import Turn, render_call, write_phone_audio
 REPO = Path(__file__).resolve().parent.parent
 
 # Prefect's temporary test server gets 30 s to start; on a loaded 2-core CI machine it has
-# needed more, and a slow start is no failure of callqa. The tests open prefect_test_harness with
-# server_startup_timeout=None, which is what makes it read this setting.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+# needed more. The flow tests open prefect_test_harness with server_startup_timeout=None, so it
+# reads PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, which importing flows.nightly sets.
 
 # Two short calls by different managers: one that passes the opening items, one that fails them.
 GOOD_CALL = [

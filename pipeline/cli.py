@@ -1,4 +1,4 @@
-"""`callqa` command line: run | serve | score | report | eval | train | checklist validate."""
+"""`callqa` command line: run | serve | score | rescore | report | eval | train | checklist."""
 from __future__ import annotations
 
 import argparse
@@ -121,6 +121,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from .preflight import check_checklists, check_out
+    from .report import render_reports
+    from .rescore import score_stored
+    from .store import Store, publish
+
+    cfg = build_config(args.config, db=args.db, out=args.out)
+    if not cfg.db.is_file():
+        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
+                          "`callqa run` wrote)")
+    if args.since and args.until and args.since > args.until:
+        raise CallError(f"--since {args.since} is after --until {args.until}")
+    checklists = check_checklists(cfg)
+    check_out(cfg)
+    with Store(cfg.db) as store:
+        summary = score_stored(store, checklists, only=args.checklist, since=args.since, until=args.until)
+    for call_id, why in sorted(summary.failed.items()):
+        print(f"callqa: {call_id}: {why}", file=sys.stderr)
+    print(summary.describe())
+    publish(cfg.db)
+    print(f"Report: {render_reports(cfg.db, cfg.out)}")
+    return 0
+
+
+def _day(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
 def cmd_checklist_validate(args: argparse.Namespace) -> int:
     from .checklist import load_checklist
 
@@ -227,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--db", type=Path)
     report.add_argument("--out", type=Path)
     report.set_defaults(func=cmd_report)
+
+    rescore = sub.add_parser("rescore", help="score the stored transcripts again after a checklist "
+                             "edit (reads no audio), then publish and re-render the reports")
+    rescore.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
+    rescore.add_argument("--db", type=Path, help="the callqa database")
+    rescore.add_argument("--out", type=Path, help="the report folder to re-render")
+    rescore.add_argument("--checklist", metavar="ID", help="only the calls this checklist scores")
+    rescore.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only calls of this day or later")
+    rescore.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="only calls of this day or earlier")
+    rescore.set_defaults(func=cmd_rescore)
 
     checklist = sub.add_parser("checklist", help="checklist tools").add_subparsers(dest="action", required=True)
     validate = checklist.add_parser("validate", help="check a checklist file for errors")

@@ -21,6 +21,7 @@ from .domain import CallError
 ENGINES = ("faster-whisper", "openai-whisper")
 DEVICES = ("auto", "cpu", "cuda")
 ROLES = ("agent", "customer")
+CONDITIONS = ("direction", "team", "manager", "queue")  # what checklist_rules may test
 # CTranslate2's compute types (ctranslate2 docs, "Quantization"); "auto" is callqa's per-device choice.
 COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                  "float16", "bfloat16", "float32")
@@ -39,11 +40,56 @@ class ConfigError(CallError):
 
 
 @dataclass(frozen=True)
+class Rule:
+    """`[[checklist_rules]]` in callqa.toml: every condition given must hold."""
+    checklist: Path
+    direction: str | None = None  # in | out
+    team: str | None = None  # managers.csv team
+    manager: str | None = None  # manager_id
+    queue: str | None = None  # calls.csv queue
+
+    def matches(self, call: Mapping[str, Any]) -> bool:
+        return all(getattr(self, k) is None or str(call.get(k) or "") == getattr(self, k)
+                   for k in CONDITIONS)
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} = {getattr(self, k)!r}" for k in CONDITIONS if getattr(self, k) is not None)
+
+
+def parse_rules(value: Any, source: str) -> tuple[Rule, ...]:
+    """The TOML array of tables -> Rules; anything else is a ConfigError naming the rule."""
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise ConfigError(f"config key 'checklist_rules' in {source}: write each rule as a "
+                          f"[[checklist_rules]] table")
+    known = {f.name for f in fields(Rule)}
+    rules = []
+    for n, raw in enumerate(value, start=1):
+        where = f"config key 'checklist_rules' in {source}, rule {n}"
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r}; use checklist and any of "
+                              f"{', '.join(CONDITIONS)}")
+        if not isinstance(raw.get("checklist"), str) or not raw["checklist"].strip():
+            raise ConfigError(f"{where}: needs checklist = \"<id or path>\"")
+        if not any(k in raw for k in CONDITIONS):
+            raise ConfigError(f"{where}: needs a condition ({', '.join(CONDITIONS)}); the default "
+                              f"checklist is the key 'checklist'")
+        bad = [k for k in CONDITIONS if k in raw and not isinstance(raw[k], str)]
+        if bad:
+            raise ConfigError(f"{where}: {bad[0]} must be text in quotes")
+        if raw.get("direction") not in (None, "in", "out"):
+            raise ConfigError(f"{where}: direction {raw['direction']!r} is not 'in' or 'out'")
+        rules.append(Rule(Path(raw["checklist"]), **{k: raw[k] for k in CONDITIONS if k in raw}))
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
 class Config:
     inbox: Path = Path("inbox")
     db: Path = Path("var/callqa.duckdb")
     out: Path = Path("out")
-    checklist: Path = Path("checklists/sales_call.yaml")
+    checklist: Path = Path("checklists/sales_call.yaml")  # the default: a path or a checklist id
+    checklist_rules: tuple[Rule, ...] = ()  # callqa.toml only: [[checklist_rules]] tables
     # Sidecar files; relative paths are looked up inside the inbox.
     calls_csv: Path = Path("calls.csv")
     managers_csv: Path = Path("managers.csv")
@@ -187,7 +233,7 @@ def unknown_env(env: Mapping[str, str]) -> list[str]:
 
 
 _TYPES = {f.name: (Path if "Path" in str(f.type) else {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)])
-          for f in fields(Config)}
+          for f in fields(Config) if f.name != "checklist_rules"}
 
 
 def build_config(file: Path | None = None, env: Mapping[str, str] | None = None,
@@ -196,6 +242,7 @@ def build_config(file: Path | None = None, env: Mapping[str, str] | None = None,
     then CALLQA_* variables, then flags whose value is not None."""
     env = os.environ if env is None else env
     layers: list[tuple[str, Mapping[str, Any]]] = []
+    rules: tuple[Rule, ...] = ()
     file = file or (Path(env["CALLQA_CONFIG"]) if env.get("CALLQA_CONFIG") else None)
     if file is None and Path("callqa.toml").is_file():
         file = Path("callqa.toml")
@@ -204,11 +251,14 @@ def build_config(file: Path | None = None, env: Mapping[str, str] | None = None,
             data = tomllib.loads(Path(file).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"config file {file}: {exc}") from None
-        layers.append((str(file), data.get("callqa", data)))
+        data = dict(data.get("callqa", data))
+        if "checklist_rules" in data:  # tables, not a value: only the file can set them
+            rules = parse_rules(data.pop("checklist_rules"), str(file))
+        layers.append((str(file), data))
     layers.append(("environment", {k[7:].lower(): v for k, v in env.items()
                                    if k.startswith("CALLQA_") and k not in TOOLING_ENV}))
     layers.append(("flags", {k: v for k, v in flags.items() if v is not None}))
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"checklist_rules": rules} if file is not None and rules else {}
     for source, layer in layers:
         for key, value in layer.items():
             if key not in _TYPES:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 import numpy as np
 
@@ -31,6 +31,8 @@ class CallMeta:
     started_at: datetime | None = None
     direction: str | None = None  # "in" | "out" | free text from the PBX
     customer_phone: str | None = None
+    queue: str | None = None  # calls.csv `queue`: routes the call to a checklist (config checklist_rules)
+    checklist: str | None = None  # calls.csv `checklist`: a checklist id, over any rule
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class TranscriptionInfo:
     model: str
     language: str
     seconds: float  # wall time spent transcribing
+    settings: Mapping[str, Any] = field(default_factory=dict)  # the options that shape the text
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,10 @@ class RunSummary:
     run_id: str
     found: int  # audio files in the inbox
     skipped: int  # seen before (same bytes), not processed again
-    ok: int
+    ok: int  # transcribed and stored
     failed: int
     audio_seconds: float
     report: str | None  # path of index.html
+    scored: int = 0  # stored transcripts the scoring pass scored (tonight's and any a checklist edit made stale)
     warnings: tuple[str, ...] = ()  # run-level: unreadable sidecars, rows without files, files left waiting
     unsettled: int = 0  # files still being copied, left for a later run

@@ -22,7 +22,8 @@ from .config import Config
 from .domain import CallMeta, Manager, Recording
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".flac"}
-CALL_COLUMNS = ("file", "call_id", "manager_id", "started_at", "direction", "customer_phone")
+CALL_COLUMNS = ("file", "call_id", "manager_id", "started_at", "direction", "customer_phone", "queue",
+                "checklist")
 MANAGER_COLUMNS = ("manager_id", "name", "team")
 DIRECTIONS = {"in": "in", "inbound": "in", "incoming": "in", "out": "out", "outbound": "out",
               "outgoing": "out"}
@@ -124,7 +125,8 @@ def read_sidecars(cfg: Config) -> Sidecars:
 
 def _meta_fields(raw: Mapping[str, str], source: str) -> tuple[dict, list[str]]:
     """Raw strings -> typed CallMeta fields; a bad value is dropped with a warning."""
-    fields: dict = {k: raw.get(k) or None for k in ("call_id", "manager_id", "customer_phone")}
+    fields: dict = {k: (raw.get(k) or "").strip() or None
+                    for k in ("call_id", "manager_id", "customer_phone", "queue", "checklist")}
     warnings = []
     if raw.get("started_at"):
         try:

@@ -1,6 +1,7 @@
-"""One recording through the stages: decode, transcribe each side, merge, score.
+"""One recording through the stages: decode, transcribe each side, merge.
 
 Plain functions: the Prefect flow wraps them in tasks, `callqa score` calls them directly.
+Scoring is a pass of its own over the stored transcripts (rescore.py).
 A bad input never raises out of here: it becomes a failed CallResult with the reason.
 Only TransientError escapes, so that the caller may retry.
 """
@@ -10,11 +11,9 @@ import time
 from dataclasses import replace
 
 from .audio import decode
-from .checklist import Checklist
 from .config import Config
 from .dialogue import label, merge_channels
 from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
-from .score import score_transcript
 from .transcribe import Engine, transcribe_spans
 from .vad import speech_spans
 
@@ -49,6 +48,13 @@ def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> tuple[tuple[S
     return merge_channels(sides), language or "unknown"
 
 
+def transcript_settings(cfg: Config) -> dict:
+    """The settings that shape a transcript, stored with it: a transcript made otherwise is
+    told apart without the audio."""
+    return {"beam_size": cfg.beam_size, "language": cfg.language, "compute_type": cfg.compute_type,
+            "initial_prompt": cfg.initial_prompt, "channels": list(cfg.stereo_roles)}
+
+
 def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallResult:
     """The result's warnings are this stage's; the scan's stay on the Recording."""
     warnings: list[str] = []
@@ -65,21 +71,11 @@ def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallRes
         return CallResult(rec, "failed", error=str(exc), warnings=tuple(warnings))
     result = CallResult(rec, "ok", audio_duration=audio.duration, channels=len(audio.channels),
                         warnings=tuple(warnings),
-                        transcription=TranscriptionInfo(engine.name, engine.model, language, seconds))
+                        transcription=TranscriptionInfo(engine.name, engine.model, language, seconds,
+                                                        transcript_settings(cfg)))
     if not segments:
         return replace(result, status="failed", error="no speech recognised in the recording")
     return replace(result, transcript=Transcript(rec.meta.call_id, language, segments, audio.duration))
-
-
-def score_result(result: CallResult, checklist: Checklist) -> CallResult:
-    """Add the checklist verdicts. A call the checklist cannot score (no phrases for its
-    language) fails but keeps its transcript, so a fixed checklist loses nothing."""
-    if result.transcript is None:
-        return result
-    try:
-        return replace(result, score=score_transcript(result.transcript, checklist))
-    except CallError as exc:
-        return replace(result, status="failed", error=f"not scored: {exc}")
 
 
 def with_call_id(result: CallResult, call_id: str) -> CallResult:

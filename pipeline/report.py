@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from importlib.resources import files
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -21,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .store import Store
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "reports"
+TEMPLATES = Path(str(files("pipeline.templates")))  # reports/ in the checkout, package data when installed
 # Only an empty folder or one carrying this marker is ever replaced: a mistyped --out must not
 # wipe someone's documents.
 MARKER = ".callqa-report"
@@ -99,11 +100,15 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
-def _environment(titles: Mapping[str, str]) -> Environment:
+def _environment(titles: Mapping[tuple[str, str], str]) -> Environment:
+    """titles: (checklist id, item id) -> title; `item_id | label(checklist_id)` in templates."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(clock=clock, when=when,
-                       label=lambda item_id: titles.get(item_id) or item_id.replace("_", " ").capitalize())
+
+    def label(item_id: str, checklist_id: str | None = None) -> str:
+        return titles.get((checklist_id, item_id)) or item_id.replace("_", " ").capitalize()
+
+    env.filters.update(clock=clock, when=when, label=label)
     env.globals.update(manager_href=manager_href, call_href=call_href)
     return env
 
@@ -128,8 +133,8 @@ class _Renderer:
     def __init__(self, store: Store, out: Path):
         self.store, self.out = store, out
         texts = store.query("item_texts")
-        self.guidance = {t["item_id"]: t["guidance"] for t in texts}
-        self.env = _environment({t["item_id"]: t["title"] for t in texts})
+        self.guidance = {(t["checklist_id"], t["item_id"]): t["guidance"] for t in texts}
+        self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts})
         self.generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     def render(self) -> None:
@@ -155,10 +160,13 @@ class _Renderer:
         items = self.store.query("manager_items", key)
         failures = self.store.query("manager_failures", key)
         examples = self.store.query("item_examples", key)
+        def same(row: dict[str, Any], item: dict[str, Any]) -> bool:
+            return (row["checklist_id"], row["item_id"]) == (item["checklist_id"], item["item_id"])
+
         coaching = [
-            {**item, "guidance": self.guidance.get(item["item_id"]),
-             "failures": [f for f in failures if f["item_id"] == item["item_id"]],
-             "examples": [e for e in examples if e["item_id"] == item["item_id"]]}
+            {**item, "guidance": self.guidance.get((item["checklist_id"], item["item_id"])),
+             "failures": [f for f in failures if same(f, item)],
+             "examples": [e for e in examples if same(e, item)]}
             for item in items if item["fails"]]
         self._write(manager_href(manager["manager_id"]), "manager.html.j2", root="../",
                     manager=manager, items=items, coaching=coaching,
@@ -167,6 +175,7 @@ class _Renderer:
 
     def _call_page(self, call: dict[str, Any], items: list[dict[str, Any]],
                    segments: list[dict[str, Any]]) -> None:
+        items = [i for i in items if i["checklist_id"] == call["checklist_id"]]
         # Which verdicts each segment is evidence for, so the dialogue can highlight it.
         evidence_for: dict[int, list[dict[str, Any]]] = {}
         for item in items:

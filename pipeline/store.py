@@ -1,32 +1,33 @@
 """DuckDB storage: the only module that talks to the database.
 
-The schema (tables, views, comments) is sql/schema.sql; every other statement is a named block
-in sql/*.sql. Each call is written in one transaction, so a crash or a rejected value never
+The schema is sql/migrations/ (tables, numbered) and sql/views.sql (views and comments), applied
+by migrate.py on every read-write open; every other statement is a named block in sql/*.sql. Each call is written in one transaction, so a crash or a rejected value never
 leaves half a call behind. One Store holds one connection; a lock serialises writing threads
 (Prefect runs tasks in a thread pool), reads get a cursor each, and DuckDB itself allows one
 writing process per file.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .domain import CallError, CallResult, CallScore, Manager, RunSummary
+from .domain import CallError, CallResult, CallScore, Manager, RunSummary, Segment, Transcript
+from .migrate import SQL_DIR, MigrationError, migrations, schema_version, upgrade
 
 if TYPE_CHECKING:
     from .checklist import Checklist
 
-SQL_DIR = Path(__file__).parent / "sql"
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -36,7 +37,7 @@ class CallConflict(CallError):
 
 @cache
 def named_queries() -> dict[str, str]:
-    """Every `-- name: x` block of sql/*.sql (schema.sql is applied whole, not by name)."""
+    """Every `-- name: x` block of sql/*.sql (views.sql and migrations/ are applied whole)."""
     queries: dict[str, str] = {}
     for file in sorted(SQL_DIR.glob("*.sql")):
         for block in re.split(r"^-- name: *", file.read_text(encoding="utf-8"), flags=re.M)[1:]:
@@ -89,7 +90,16 @@ class Store:
         self._con = duckdb.connect(str(path), read_only=read_only)
         self._lock = threading.Lock()
         if not read_only:
-            self._con.execute((SQL_DIR / "schema.sql").read_text(encoding="utf-8"))
+            try:
+                upgrade(self._con)
+            except BaseException:
+                self._con.close()
+                raise
+        elif (found := schema_version(self._con)) != len(migrations()):
+            self._con.close()
+            raise MigrationError(f"{path} has schema version {found}, this callqa reads "
+                                 f"{len(migrations())}; `callqa rescore --db {path}` upgrades an older "
+                                 f"file in place")
 
     def close(self) -> None:
         self._con.close()
@@ -161,6 +171,7 @@ class Store:
             (updated,) = con.execute(sql("finish_run"), {
                 "run_id": summary.run_id, "finished_at": _utcnow(), "found": summary.found,
                 "skipped": summary.skipped, "ok": summary.ok, "failed": summary.failed,
+                "scored": summary.scored,
                 "audio_seconds": summary.audio_seconds, "report_path": summary.report,
                 "error": error}).fetchone()
             if not updated:
@@ -200,10 +211,42 @@ class Store:
                 raise CallConflict(f"call {call_id!r} is stored ok; a failed retry does not replace it")
             con.execute(sql("delete_segments"), {"call_id": old_id})
             if result.score:
-                keys = {"call_id": old_id, "checklist_hash": result.score.checklist_hash}
-                con.execute(sql("delete_item_results"), keys)
-                con.execute(sql("delete_call_score"), keys)
+                self._delete_score(con, old_id, result.score.checklist_hash)
             con.execute(sql("delete_call"), {"call_id": old_id})
+
+    def write_scores(self, scores: Sequence[CallScore], errors: Mapping[str, str] = {}) -> None:
+        """One batch of the scoring pass in one transaction: each score replaces that call's
+        result for the same checklist content (hash) and clears its scoring error; `errors`
+        (call_id -> why the checklist could not score it) are recorded on the calls."""
+        now = _utcnow()
+        with self._transaction() as con:
+            for score in scores:
+                self._delete_score(con, score.call_id, score.checklist_hash)
+                self._insert_score(con, score.call_id, score, now)
+                con.execute(sql("set_score_error"), {"call_id": score.call_id, "error": None})
+            for call_id, error in errors.items():
+                con.execute(sql("set_score_error"), {"call_id": call_id, "error": error})
+
+    def scoring_candidates(self, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
+        """Every stored transcript (in the period, by day) with what routes it to a checklist
+        (direction, team, manager, queue, checklist) and the checklist hashes that scored it."""
+        return self.query("scoring_candidates", {"since": since, "until": until})
+
+    def transcripts(self, call_ids: Sequence[str]) -> list[Transcript]:
+        """The stored transcripts of these calls, in the order asked."""
+        by_call: dict[str, list[Segment]] = {}
+        rows = {r["call_id"]: r for r in self.query("transcript_calls", {"ids": list(call_ids)})}
+        for r in self.stream("transcript_segments", {"ids": list(call_ids)}):
+            by_call.setdefault(r["call_id"], []).append(
+                Segment(r["speaker"], r["start_s"], r["end_s"], r["text"], r["avg_logprob"]))
+        return [Transcript(c, rows[c]["language"] or "unknown", tuple(by_call.get(c, ())),
+                           rows[c]["duration_s"]) for c in call_ids if c in rows]
+
+    @staticmethod
+    def _delete_score(con: duckdb.DuckDBPyConnection, call_id: str, checklist_hash: str) -> None:
+        keys = {"call_id": call_id, "checklist_hash": checklist_hash}
+        con.execute(sql("delete_item_results"), keys)
+        con.execute(sql("delete_call_score"), keys)
 
     @staticmethod
     def _call_row(result: CallResult, run_id: str, now: datetime) -> dict[str, Any]:
@@ -214,7 +257,8 @@ class Store:
             "file_name": rec.path.name, "size_bytes": rec.size, "manager_id": meta.manager_id,
             # The office's wall-clock time, as the PBX wrote it: DuckDB would shift an aware one to UTC.
             "started_at": meta.started_at and meta.started_at.replace(tzinfo=None), "direction": meta.direction,
-            "customer_phone": meta.customer_phone, "status": result.status, "error": result.error,
+            "customer_phone": meta.customer_phone, "queue": meta.queue, "checklist": meta.checklist,
+            "status": result.status, "error": result.error,
             # Scan warnings and processing warnings together, each once, in the order they arose.
             "warnings": list(dict.fromkeys(rec.warnings + result.warnings)),
             "duration_s": result.audio_duration if result.audio_duration is not None
@@ -222,7 +266,9 @@ class Store:
             "channels": result.channels,
             "language": transcript.language if transcript else (info.language if info else None),
             "engine": info.engine if info else None, "model": info.model if info else None,
-            "transcribe_s": info.seconds if info else None, "run_id": run_id, "processed_at": now,
+            "transcribe_s": info.seconds if info else None,
+            "transcript_settings": json.dumps(dict(info.settings), sort_keys=True) if info else None,
+            "run_id": run_id, "processed_at": now,
         }
 
     @staticmethod

@@ -129,7 +129,7 @@ def test_broken_checklist_stops_a_flow_run_before_any_transcription(harness, cal
 def test_a_reused_call_id_gets_a_distinct_one(tmp_path: Path):
     from pipeline.domain import CallMeta, CallResult, Recording
     from pipeline.store import Store
-    from flows.nightly import write
+    from pipeline.intake import store_call as write
 
     def result(sha: str) -> CallResult:
         rec = Recording(tmp_path / f"{sha}.wav", sha * 8, 10, CallMeta("pbx-1", "101"))
@@ -177,7 +177,7 @@ def test_transient_errors_are_retried_and_bugs_are_not(harness, monkeypatch, tmp
 def test_a_call_the_database_refuses_is_stored_as_failed_and_the_run_goes_on(tmp_path: Path):
     from pipeline.domain import CallMeta, CallResult, Recording, Segment, Transcript
     from pipeline.store import Store
-    from flows.nightly import write
+    from pipeline.intake import store_call as write
 
     rec = Recording(tmp_path / "odd.wav", "c" * 64, 10, CallMeta("odd"))
     # "supervisor" is no speaker the schema accepts: the insert fails inside the transaction.
@@ -222,7 +222,7 @@ def test_failed_calls_are_processed_again_only_with_retry_failed(harness, tmp_pa
 
 
 def test_select_new_takes_each_new_recording_once():
-    from flows.nightly import select_new
+    from pipeline.intake import select_new
     from pipeline.domain import CallMeta, Recording
     from pipeline.ingest import Inbox
 

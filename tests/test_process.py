@@ -1,14 +1,12 @@
 """One recording through the stages: every bad input becomes a failed call with a clear reason."""
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.checklist import parse_checklist
 from pipeline.config import Config
-from pipeline.domain import CallMeta, CallResult, Recording, Segment, Transcript
-from pipeline.process import over_size_limit, score_result, transcribe_recording
+from pipeline.domain import CallMeta, Recording
+from pipeline.process import over_size_limit, transcribe_recording
 from pipeline.synth import write_phone_audio
 from pipeline.transcribe import load_engine
 
@@ -46,17 +44,3 @@ def test_the_size_limit_reason_shows_sizes_a_reader_can_tell_apart():
     assert over_size_limit(3072, 1024) == "file of 3072 MB is over the limit of 1024 MB"
     assert over_size_limit(1.04, 1) == "file of 1.04 MB is over the limit of 1 MB"
     assert over_size_limit(0.2, 0.001) == "file of 0.2 MB is over the limit of 0.001 MB"
-
-
-def test_a_checklist_without_the_calls_language_fails_the_call_but_keeps_its_transcript():
-    ru_only = parse_checklist(
-        "id: ru\ntitle: Ru\nversion: '1'\nlanguages: [ru]\nphrases:\n  thanks: {ru: [спасибо]}\n"
-        "items:\n  - id: thanks\n    title: T\n    guidance: G\n    weight: 1\n    match: thanks\n")
-    transcript = Transcript("c1", "en", (Segment("agent", 0, 2, "thank you very much"),))
-    rec = Recording(Path("c1.wav"), "1" * 64, 1, CallMeta("c1"))
-    result = score_result(CallResult(rec, "ok", transcript=transcript), ru_only)
-    assert result.status == "failed" and result.error.startswith("not scored:")
-    assert result.transcript == transcript
-    scored = score_result(replace(result, status="ok", error=None, transcript=replace(
-        transcript, language="ru", segments=(Segment("agent", 0, 2, "спасибо большое"),))), ru_only)
-    assert scored.status == "ok" and scored.score.score == 100.0

@@ -35,17 +35,17 @@ FROM item_pass_rates ORDER BY checklist_id, position, item_id;
 
 -- name: report_flagged
 -- Calls to review first: critical failures, then the lowest scores, newest days first.
-SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure,
+SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure, l.checklist_id,
        (SELECT list(r.item_id ORDER BY r.position) FROM item_results r
         WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash AND r.verdict = 'fail')
            AS failed_items
 FROM latest_scores l
 WHERE l.flagged
-ORDER BY l.day DESC, l.critical_failure DESC, l.score, l.call_id
+ORDER BY l.day DESC, l.critical_failure DESC, l.score, l.call_id, l.checklist_id
 LIMIT 200;
 
 -- name: report_failed
-SELECT call_id, manager_id, name, started_at, file_name, error, processed_at
+SELECT call_id, manager_id, name, started_at, file_name, error, transcribed, processed_at
 FROM failed_calls ORDER BY processed_at DESC, file_name
 LIMIT 200;
 
@@ -65,34 +65,37 @@ FROM manager_daily WHERE manager_id = $manager_id
 ORDER BY day DESC LIMIT 14;
 
 -- name: manager_calls
-SELECT l.call_id, l.started_at, l.duration_s, l.status, l.score, l.critical_failure,
+SELECT l.call_id, l.started_at, l.duration_s, l.status, l.score, l.critical_failure, l.checklist_id,
        coalesce((SELECT map(list(r.item_id), list(r.verdict)) FROM item_results r
                  WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash), MAP {})
            AS verdicts
 FROM latest_scores l
 WHERE l.manager_id = $manager_id
-ORDER BY l.started_at DESC NULLS LAST, l.call_id
+ORDER BY l.started_at DESC NULLS LAST, l.call_id, l.checklist_id
 LIMIT 200;
 
 -- name: manager_failures
 -- The latest few failures per item, with the quotes that show what went wrong.
-SELECT item_id, call_id, started_at, reason, quotes
+SELECT checklist_id, item_id, call_id, started_at, reason, quotes
 FROM latest_verdicts
 WHERE manager_id = $manager_id AND verdict = 'fail'
-QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY started_at DESC NULLS LAST, call_id) <= 5
-ORDER BY position, item_id, started_at DESC NULLS LAST, call_id;
+QUALIFY row_number() OVER (PARTITION BY checklist_id, item_id ORDER BY started_at DESC NULLS LAST, call_id) <= 5
+ORDER BY checklist_id, position, item_id, started_at DESC NULLS LAST, call_id;
 
 -- name: item_examples
 -- Good examples for coaching: colleagues' passes on the items this manager failed, taken
 -- from their best calls (never from a call with a critical failure).
-SELECT item_id, call_id, name, quotes
+SELECT checklist_id, item_id, call_id, name, quotes
 FROM latest_verdicts
 WHERE verdict = 'pass' AND manager_id <> $manager_id AND len(quotes) > 0 AND NOT critical_failure
-  AND item_id IN (SELECT item_id FROM latest_verdicts WHERE manager_id = $manager_id AND verdict = 'fail')
-QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY score DESC NULLS LAST, started_at DESC NULLS LAST, call_id) <= 2
-ORDER BY position, item_id, score DESC NULLS LAST;
+  AND (checklist_id, item_id) IN (SELECT (checklist_id, item_id) FROM latest_verdicts
+                                  WHERE manager_id = $manager_id AND verdict = 'fail')
+QUALIFY row_number() OVER (PARTITION BY checklist_id, item_id ORDER BY score DESC NULLS LAST, started_at DESC NULLS LAST, call_id) <= 2
+ORDER BY checklist_id, position, item_id, score DESC NULLS LAST;
 
--- The call pages read these three side by side, one call at a time: all three are sorted by call_id.
+-- The call pages read these three side by side, one call at a time: all three are sorted by
+-- call_id. A page shows the checklist that scored the call last (a call moved to another
+-- checklist keeps its old results in SQL).
 
 -- name: call_details
 SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, c.started_at,
@@ -103,18 +106,20 @@ SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, 
        l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version
 FROM calls c
 JOIN latest_scores l ON l.call_id = c.call_id
+QUALIFY row_number() OVER (PARTITION BY c.call_id ORDER BY l.scored_at DESC NULLS LAST, l.checklist_id) = 1
 ORDER BY c.call_id;
 
 -- name: call_items
-SELECT call_id, item_id, verdict, weight, reason, quotes
-FROM latest_verdicts ORDER BY call_id, position, item_id;
+SELECT call_id, checklist_id, item_id, verdict, weight, reason, quotes
+FROM latest_verdicts ORDER BY call_id, checklist_id, position, item_id;
 
 -- name: call_segments
 SELECT call_id, idx, speaker, start_s, end_s, text
 FROM segments ORDER BY call_id, idx;
 
 -- name: item_texts
--- Titles and guidance from the newest registered version of each item.
-SELECT item_id, arg_max(title, registered_at) AS title, arg_max(guidance, registered_at) AS guidance
+-- Titles and guidance from the newest registered version of each checklist's items.
+SELECT checklist_id, item_id, arg_max(title, registered_at) AS title,
+       arg_max(guidance, registered_at) AS guidance
 FROM checklist_items
-GROUP BY item_id;
+GROUP BY checklist_id, item_id;

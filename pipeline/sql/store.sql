@@ -24,7 +24,7 @@ ON CONFLICT (run_id) DO UPDATE SET
 
 -- name: finish_run
 UPDATE runs SET finished_at = $finished_at, found = $found, skipped = $skipped, ok = $ok,
-    failed = $failed, audio_seconds = $audio_seconds, report_path = $report_path, error = $error
+    failed = $failed, scored = $scored, audio_seconds = $audio_seconds, report_path = $report_path, error = $error
 WHERE run_id = $run_id;
 
 -- name: calls_matching
@@ -45,11 +45,11 @@ DELETE FROM call_scores WHERE call_id = $call_id AND checklist_hash = $checklist
 
 -- name: insert_call
 INSERT INTO calls (call_id, sha256, path, file_name, size_bytes, manager_id, started_at, direction,
-                   customer_phone, status, error, warnings, duration_s, channels, language, engine,
-                   model, transcribe_s, run_id, processed_at)
+                   customer_phone, queue, checklist, status, error, warnings, duration_s, channels,
+                   language, engine, model, transcribe_s, transcript_settings, run_id, processed_at)
 VALUES ($call_id, $sha256, $path, $file_name, $size_bytes, $manager_id, $started_at, $direction,
-        $customer_phone, $status, $error, $warnings, $duration_s, $channels, $language, $engine,
-        $model, $transcribe_s, $run_id, $processed_at);
+        $customer_phone, $queue, $checklist, $status, $error, $warnings, $duration_s, $channels,
+        $language, $engine, $model, $transcribe_s, $transcript_settings, $run_id, $processed_at);
 
 -- name: insert_segments
 -- The whole transcript in one statement: $segments is a list of structs.
@@ -72,3 +72,27 @@ INSERT INTO call_scores (call_id, checklist_id, checklist_version, checklist_has
                          critical_failure, n_pass, n_fail, n_na, scored_at)
 VALUES ($call_id, $checklist_id, $checklist_version, $checklist_hash, $score,
         $critical_failure, $n_pass, $n_fail, $n_na, $scored_at);
+
+-- name: set_score_error
+UPDATE calls SET score_error = $error WHERE call_id = $call_id;
+
+-- name: scoring_candidates
+-- The scoring pass's work list: stored transcripts (optionally of a period, by the call's day),
+-- what routes each to its checklist, and the checklist versions (hashes) already scored.
+SELECT c.call_id, c.direction, c.manager_id, m.team, c.queue, c.checklist,
+       CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
+       coalesce((SELECT list(s.checklist_hash) FROM call_scores s WHERE s.call_id = c.call_id), [])
+           AS scored_hashes
+FROM calls c
+LEFT JOIN managers m ON m.manager_id = c.manager_id
+WHERE c.status = 'ok'
+  AND ($since IS NULL OR CAST(coalesce(c.started_at, c.processed_at) AS DATE) >= $since)
+  AND ($until IS NULL OR CAST(coalesce(c.started_at, c.processed_at) AS DATE) <= $until)
+ORDER BY c.call_id;
+
+-- name: transcript_calls
+SELECT call_id, language, duration_s FROM calls WHERE list_contains($ids, call_id);
+
+-- name: transcript_segments
+SELECT call_id, speaker, start_s, end_s, text, avg_logprob
+FROM segments WHERE list_contains($ids, call_id) ORDER BY call_id, idx;

@@ -1,117 +1,12 @@
--- callqa database: tables written by pipeline/store.py, views read by reports and by people.
--- Applied on every read-write open, so every statement here must be idempotent.
--- Times: calls.started_at is the PBX's local wall-clock time; every other timestamp is UTC.
--- Relations are documented, not enforced: DuckDB foreign keys forbid the delete-and-rewrite
--- that a retried call needs, and calls may name managers that managers.csv does not list.
-
-CREATE TABLE IF NOT EXISTS managers (
-    manager_id VARCHAR PRIMARY KEY,
-    name       VARCHAR NOT NULL,
-    team       VARCHAR NOT NULL DEFAULT ''
-);
-
-CREATE TABLE IF NOT EXISTS runs (
-    run_id            VARCHAR PRIMARY KEY,
-    started_at        TIMESTAMP NOT NULL,
-    finished_at       TIMESTAMP,
-    inbox             VARCHAR,
-    engine            VARCHAR,
-    model             VARCHAR,
-    checklist_id      VARCHAR,
-    checklist_version VARCHAR,
-    found             INTEGER,
-    skipped           INTEGER,
-    ok                INTEGER,
-    failed            INTEGER,
-    audio_seconds     DOUBLE,
-    report_path       VARCHAR,
-    error             VARCHAR,
-    warnings          VARCHAR[]
-);
--- Databases made before run warnings existed get the column too.
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS warnings VARCHAR[];
-
-CREATE TABLE IF NOT EXISTS calls (
-    call_id        VARCHAR PRIMARY KEY,
-    sha256         VARCHAR NOT NULL UNIQUE,
-    path           VARCHAR NOT NULL,
-    file_name      VARCHAR NOT NULL,
-    size_bytes     BIGINT,
-    manager_id     VARCHAR,
-    started_at     TIMESTAMP,
-    direction      VARCHAR,
-    customer_phone VARCHAR,
-    status         VARCHAR NOT NULL CHECK (status IN ('ok', 'failed')),
-    error          VARCHAR,
-    warnings       VARCHAR[] NOT NULL DEFAULT [],
-    duration_s     DOUBLE,
-    channels       INTEGER,
-    language       VARCHAR,
-    engine         VARCHAR,
-    model          VARCHAR,
-    transcribe_s   DOUBLE,
-    run_id         VARCHAR,
-    processed_at   TIMESTAMP NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS segments (
-    call_id     VARCHAR NOT NULL,
-    idx         INTEGER NOT NULL,
-    speaker     VARCHAR NOT NULL CHECK (speaker IN ('agent', 'customer', 'unknown')),
-    start_s     DOUBLE NOT NULL,
-    end_s       DOUBLE NOT NULL,
-    text        VARCHAR NOT NULL,
-    avg_logprob DOUBLE,
-    PRIMARY KEY (call_id, idx)
-);
-
-CREATE TABLE IF NOT EXISTS item_results (
-    call_id           VARCHAR NOT NULL,
-    checklist_id      VARCHAR NOT NULL,
-    checklist_version VARCHAR NOT NULL,
-    checklist_hash    VARCHAR NOT NULL,
-    item_id           VARCHAR NOT NULL,
-    position          INTEGER NOT NULL,
-    verdict           VARCHAR NOT NULL CHECK (verdict IN ('pass', 'fail', 'na')),
-    weight            DOUBLE NOT NULL,
-    reason            VARCHAR NOT NULL DEFAULT '',
-    evidence          STRUCT(speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)[] NOT NULL DEFAULT [],
-    scored_at         TIMESTAMP NOT NULL,
-    PRIMARY KEY (call_id, checklist_hash, item_id)
-);
-
-CREATE TABLE IF NOT EXISTS checklist_items (
-    checklist_hash    VARCHAR NOT NULL,
-    checklist_id      VARCHAR NOT NULL,
-    checklist_version VARCHAR NOT NULL,
-    item_id           VARCHAR NOT NULL,
-    position          INTEGER NOT NULL,
-    title             VARCHAR NOT NULL,
-    guidance          VARCHAR NOT NULL DEFAULT '',
-    weight            DOUBLE NOT NULL,
-    critical          BOOLEAN NOT NULL,
-    registered_at     TIMESTAMP NOT NULL,
-    PRIMARY KEY (checklist_hash, item_id)
-);
-
-CREATE TABLE IF NOT EXISTS call_scores (
-    call_id           VARCHAR NOT NULL,
-    checklist_id      VARCHAR NOT NULL,
-    checklist_version VARCHAR NOT NULL,
-    checklist_hash    VARCHAR NOT NULL,
-    score             DOUBLE CHECK (score BETWEEN 0 AND 100),
-    critical_failure  BOOLEAN NOT NULL,
-    n_pass            INTEGER NOT NULL,
-    n_fail            INTEGER NOT NULL,
-    n_na              INTEGER NOT NULL,
-    scored_at         TIMESTAMP NOT NULL,
-    PRIMARY KEY (call_id, checklist_hash)
-);
+-- callqa views, macros and comments: what reports and people read. Re-created on every
+-- read-write open after the migrations (pipeline/migrate.py), so each statement here is
+-- CREATE OR REPLACE or a COMMENT, and an edit here needs no migration.
 
 -- Percent with one decimal; NULL when nothing was applicable (never a division by zero).
 CREATE OR REPLACE MACRO pass_rate(passes, applicable) AS round(100.0 * passes / nullif(applicable, 0), 1);
 
--- Every call once, with its manager (or 'unassigned') and its most recent score, if any.
+-- Every call with its manager (or 'unassigned') and, per checklist that scored it, the score of
+-- that checklist's latest version: one row per call and checklist (one row if never scored).
 CREATE OR REPLACE VIEW latest_scores AS
 SELECT
     c.call_id,
@@ -138,7 +33,7 @@ FROM calls c
 LEFT JOIN managers m ON m.manager_id = c.manager_id
 LEFT JOIN (
     SELECT * FROM call_scores
-    QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY scored_at DESC, checklist_hash) = 1
+    QUALIFY row_number() OVER (PARTITION BY call_id, checklist_id ORDER BY scored_at DESC, checklist_hash) = 1
 ) s ON s.call_id = c.call_id;
 
 -- Each evidence quote of the latest verdicts, tied to the transcript segment it came from.
@@ -206,11 +101,11 @@ FROM manager_item_pass_rates
 GROUP BY checklist_id, item_id;
 
 CREATE OR REPLACE VIEW failed_calls AS
-SELECT c.call_id, l.manager_id, l.name, l.team, c.started_at, l.day, c.file_name, c.path,
-       c.error, c.run_id, c.processed_at
+SELECT DISTINCT c.call_id, l.manager_id, l.name, l.team, c.started_at, l.day, c.file_name, c.path,
+       coalesce(c.error, c.score_error) AS error, c.status = 'ok' AS transcribed, c.run_id, c.processed_at
 FROM calls c
 JOIN latest_scores l ON l.call_id = c.call_id
-WHERE c.status = 'failed';
+WHERE c.status = 'failed' OR c.score_error IS NOT NULL;
 
 COMMENT ON TABLE checklist_items IS 'Every item of every checklist version a run has used, so reports and SQL can show titles and coaching guidance for stored verdicts. Written once per checklist content hash.';
 COMMENT ON COLUMN checklist_items.checklist_hash IS 'First 12 hex digits of the checklist file''s sha256; joins item_results.checklist_hash.';
@@ -223,6 +118,11 @@ COMMENT ON COLUMN checklist_items.guidance IS 'Coaching text shown to a manager 
 COMMENT ON COLUMN checklist_items.weight IS 'Weight of the item in the call score.';
 COMMENT ON COLUMN checklist_items.critical IS 'A failure of this item flags the whole call.';
 COMMENT ON COLUMN checklist_items.registered_at IS 'When a run first used this checklist version (UTC).';
+COMMENT ON TABLE schema_version IS 'The numbered migrations (pipeline/sql/migrations) applied to this file, one row each.';
+COMMENT ON COLUMN schema_version.version IS 'Migration number; the highest is the schema version of the file.';
+COMMENT ON COLUMN schema_version.name IS 'Migration file name without .sql.';
+COMMENT ON COLUMN schema_version.applied_at IS 'When it was applied (UTC).';
+COMMENT ON COLUMN runs.scored IS 'Stored transcripts the run''s scoring pass scored (its own calls and any that a checklist edit made stale).';
 COMMENT ON TABLE managers IS 'People who make the calls, loaded from managers.csv. Calls whose manager_id is missing here show as ''unassigned'' in views.';
 COMMENT ON COLUMN managers.manager_id IS 'Identifier used by the PBX (usually the extension), as found in file names or calls.csv.';
 COMMENT ON COLUMN managers.name IS 'Display name.';
@@ -256,7 +156,11 @@ COMMENT ON COLUMN calls.manager_id IS 'Manager as recorded by the PBX; may be NU
 COMMENT ON COLUMN calls.started_at IS 'When the call started, PBX local time; NULL if the metadata had no date.';
 COMMENT ON COLUMN calls.direction IS 'in or out (or whatever the PBX wrote).';
 COMMENT ON COLUMN calls.customer_phone IS 'Customer phone number: personal data, reports show only its last digits.';
-COMMENT ON COLUMN calls.status IS 'ok (transcribed and scored) or failed (see error).';
+COMMENT ON COLUMN calls.status IS 'ok (transcribed and stored; scoring is its own pass) or failed (see error).';
+COMMENT ON COLUMN calls.queue IS 'The calls.csv queue column: checklist_rules in callqa.toml may route by it.';
+COMMENT ON COLUMN calls.checklist IS 'The calls.csv checklist column: the id of the checklist that scores this call, over any rule.';
+COMMENT ON COLUMN calls.transcript_settings IS 'JSON of the settings that shaped the transcript (beam size, language, compute type, initial prompt, channel roles).';
+COMMENT ON COLUMN calls.score_error IS 'Why the checklist could not score the stored transcript (e.g. no phrases for its language); NULL once scored.';
 COMMENT ON COLUMN calls.error IS 'Why processing failed; NULL when status is ok.';
 COMMENT ON COLUMN calls.warnings IS 'Problems that did not stop processing (bad metadata, low confidence, ...).';
 COMMENT ON COLUMN calls.duration_s IS 'Audio duration in seconds.';
@@ -302,13 +206,13 @@ COMMENT ON COLUMN call_scores.n_fail IS 'Items failed.';
 COMMENT ON COLUMN call_scores.n_na IS 'Items not applicable.';
 COMMENT ON COLUMN call_scores.scored_at IS 'When the score was stored (UTC).';
 
-COMMENT ON VIEW latest_scores IS 'Every call once, with manager (''unassigned'' if unknown), day (of started_at, or of processed_at when the PBX gave no date), status and its most recent score. flagged = critical failure or score below 50.';
+COMMENT ON VIEW latest_scores IS 'One row per call and checklist that scored it (one row with NULL checklist if none did), with manager (''unassigned'' if unknown), day (of started_at, or of processed_at when the PBX gave no date), status and the score of that checklist''s latest version. flagged = critical failure or score below 50.';
 COMMENT ON VIEW evidence_quotes IS 'One row per evidence quote of the latest verdicts, with seg_idx: the transcript segment it came from.';
 COMMENT ON VIEW latest_verdicts IS 'One row per call and checklist item of the latest score, with manager, day and the quotes (with seg_idx).';
 COMMENT ON VIEW manager_daily IS 'Per manager and day: calls, failed, scored, avg_score (0..100), critical_failures, audio_minutes.';
 COMMENT ON VIEW manager_item_pass_rates IS 'Per manager and checklist item: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
 COMMENT ON VIEW item_pass_rates IS 'Per checklist item over the whole team: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
-COMMENT ON VIEW failed_calls IS 'Calls that could not be processed, with the error and the file name.';
+COMMENT ON VIEW failed_calls IS 'Calls that could not be transcribed, or whose transcript the checklist could not score, with the error and the file name.';
 
 -- View columns. CREATE OR REPLACE VIEW above drops their comments, so they follow the views.
 COMMENT ON COLUMN latest_scores.call_id IS 'calls.call_id';
@@ -317,7 +221,7 @@ COMMENT ON COLUMN latest_scores.name IS 'Manager''s display name, or ''unassigne
 COMMENT ON COLUMN latest_scores.team IS 'Manager''s team; empty when unknown.';
 COMMENT ON COLUMN latest_scores.started_at IS 'When the call started, PBX local time; NULL if the metadata had no date.';
 COMMENT ON COLUMN latest_scores.day IS 'Day of started_at, or of processed_at when the PBX gave no date.';
-COMMENT ON COLUMN latest_scores.status IS 'ok (transcribed and scored) or failed (see calls.error).';
+COMMENT ON COLUMN latest_scores.status IS 'ok (transcribed) or failed (see calls.error).';
 COMMENT ON COLUMN latest_scores.file_name IS 'File name of the recording.';
 COMMENT ON COLUMN latest_scores.direction IS 'in or out (or whatever the PBX wrote).';
 COMMENT ON COLUMN latest_scores.duration_s IS 'Audio duration in seconds; NULL for a file that could not be decoded.';
@@ -400,6 +304,7 @@ COMMENT ON COLUMN failed_calls.started_at IS 'When the call started, PBX local t
 COMMENT ON COLUMN failed_calls.day IS 'Day of the call (see latest_scores.day).';
 COMMENT ON COLUMN failed_calls.file_name IS 'File name of the recording.';
 COMMENT ON COLUMN failed_calls.path IS 'Path of the recording when it was processed.';
-COMMENT ON COLUMN failed_calls.error IS 'Why it could not be processed.';
+COMMENT ON COLUMN failed_calls.error IS 'Why it could not be transcribed or scored.';
+COMMENT ON COLUMN failed_calls.transcribed IS 'true when the transcript is stored and only scoring failed: `callqa rescore` retries it.';
 COMMENT ON COLUMN failed_calls.run_id IS 'Run that tried it (runs.run_id).';
 COMMENT ON COLUMN failed_calls.processed_at IS 'When it was tried (UTC).';

@@ -1,0 +1,1 @@
+"""The checklists shipped with callqa: package data (`pipeline.checklists`), the default scoring rules."""

@@ -1,0 +1,1 @@
+"""The report templates: package data (`pipeline.templates`), rendered by pipeline/report.py."""

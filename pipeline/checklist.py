@@ -139,7 +139,8 @@ class Item:
     match: Match | None = None  # plain item: pass if this is found in scope
     trigger: Trigger | None = None  # conditional item: na unless this is found
     response: Response | None = None
-    forbidden: Forbidden | None = None  # found -> fail, whatever else was said
+    forbidden: Forbidden | None = None  # found -> fail, whatever else was said; alone: a guard
+    # item, which passes when its window holds speech and none of it is forbidden
 
 
 @dataclass(frozen=True)
@@ -417,9 +418,9 @@ class _Reader:
                                    "forbidden"))
         item_id = self.name(f["id"], f"{where}.id")
         where = f"item {item_id!r}"
-        if ("match" in f) == ("trigger" in f):
-            self.fail(node, f"{where}: give either 'match' (plain item) or 'trigger' with "
-                            f"'response' (conditional item)")
+        if "match" in f and "trigger" in f or not {"match", "trigger", "forbidden"} & set(f):
+            self.fail(node, f"{where}: give either 'match' (plain item), 'trigger' with "
+                            f"'response' (conditional item), or only 'forbidden' (guard item)")
         if ("trigger" in f) != ("response" in f):
             self.fail(node, f"{where}: 'trigger' and 'response' go together")
         if "trigger" in f and "scope" in f:

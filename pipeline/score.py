@@ -386,8 +386,17 @@ def _judge(item: Item, call: _Call) -> tuple[ItemVerdict, bool]:
             reason = (f"{_names(bad, call)}: «{call.words(hits[0])}» at "
                       f"{_clock(call.turns[hits[0].turn].start)}{more}")
             return verdict("fail", hits, reason), item.critical or item.forbidden.critical
-    v = _conditional(item, call, verdict) if item.trigger else _plain(item, call, verdict)
+    v = (_conditional(item, call, verdict) if item.trigger else
+         _plain(item, call, verdict) if item.match else _guard(item, call, verdict))
     return v, item.critical and v.verdict == "fail"
+
+
+def _guard(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:
+    """Only `forbidden`, which was not found: a pass if the scope said anything at all."""
+    where = _where(item.forbidden.window)
+    if not call.window(item.forbidden.window):
+        return verdict("na", (), f"nothing said in {where}")
+    return verdict("pass", (), f"no {_describe(item.forbidden.match)} in {where}")
 
 
 def _plain(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:

@@ -121,6 +121,8 @@ BROKEN = [
     ("match and trigger", "    match: greeting\n    forbidden:",
      "    match: greeting\n    trigger: {match: rude}\n    response: {within_turns: 1, match: greeting}\n"
      "    forbidden:", "- id: polite", "either 'match'"),
+    ("nothing to score", "    scope: {speaker: agent, first_turns: 2}\n    match: greeting\n",
+     "    scope: {speaker: agent, first_turns: 2}\n", "- id: greeted", "or only 'forbidden' (guard item)"),
     ("bad tree", "    match: greeting\n  - id: polite", "    match: {all: greeting, any: [rude]}\n  - id: polite",
      "match: {all: greeting", "exactly one of"),
 ]

@@ -257,6 +257,35 @@ items:
     assert score.score == 100.0
 
 
+def test_a_guard_item_passes_on_speech_without_the_forbidden_words():
+    guard = parse_checklist("""\
+id: g
+title: G
+version: "1"
+languages: [en]
+phrases:
+  blame: {en: [your fault]}
+items:
+  - id: no_blame
+    title: No blame
+    guidance: Never blame the customer.
+    weight: 1
+    critical: true
+    scope: {speaker: agent}
+    forbidden: {match: blame, critical: true}
+""")
+    clean = score_transcript(call("en", ("agent", "hello, how can i help"), ("customer", "hi")), guard)
+    assert clean.items[0].verdict == "pass" and clean.items[0].reason == "no blame in the agent's turns"
+    assert not clean.critical_failure
+    blamed = score_transcript(call("en", ("agent", "hello"), ("customer", "it broke"),
+                                   ("agent", "well that is your fault")), guard)
+    item = blamed.items[0]
+    assert item.verdict == "fail" and blamed.critical_failure
+    assert item.evidence[0].text == "well that is your fault" and item.reason.startswith("blame: «your fault» at")
+    silent = score_transcript(call("en", ("customer", "hello?")), guard)
+    assert silent.items[0].verdict == "na" and silent.score is None
+
+
 MATCHING = """\
 id: m
 title: M

@@ -59,9 +59,11 @@ train: venv
 # part, which nobody tunes on; `eval-tune` the part phrases and models may be tuned on.
 eval: venv
 	$(BIN)/callqa eval tests/data/dev/locked
+	$(BIN)/callqa eval tests/data/dev/support/locked --checklist support_call
 
 eval-tune: venv
 	$(BIN)/callqa eval tests/data/dev/tune
+	$(BIN)/callqa eval tests/data/dev/support/tune --checklist support_call
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache

@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .classify import Model, ModelError, artefact_path, load_model
 from .domain import CallError
-from .lemmas import CLASSES, LANGUAGES, NAME, NAME_LANGUAGES, NEGATORS, lemmatise
+from .lemmas import ANY, CLASSES, LANGUAGES, NAME, NAME_LANGUAGES, NEGATORS, lemmatise
 
 GAP_WORDS = 3  # what `...` in a phrase stands for: up to this many arbitrary words
 SPEAKERS = ("agent", "customer", "any")
@@ -508,7 +508,7 @@ def _split_phrase(text: str) -> tuple[bool, bool, list[Position]]:
 
 
 def _texts(positions: list[Position]) -> list[str]:
-    """Everything in a phrase that needs lemmatising; `#` and `@name` need none."""
+    """Everything in a phrase that needs lemmatising; `#`, `@name` and `@any` need none."""
     return [alt for _, alts in positions for alt in alts if alt not in CLASSES]
 
 
@@ -522,7 +522,8 @@ def _slots(positions: list[Position], tokens: Mapping[str, tuple]) -> tuple[Slot
             if not words:  # punctuation or a filler: transcripts drop it too
                 pending_gap = gap_before
                 continue
-            slots.extend(Slot(w.forms, gap_before if j == 0 else 0) for j, w in enumerate(words))
+            # A phrase word is itself, not "any word": its tokens carry ANY like every token.
+            slots.extend(Slot(w.forms - {ANY}, gap_before if j == 0 else 0) for j, w in enumerate(words))
         else:
             forms: set[str] = set()
             for alt in alternatives:
@@ -535,7 +536,7 @@ def _slots(positions: list[Position], tokens: Mapping[str, tuple]) -> tuple[Slot
                 if len(tokens[alt]) > 1:
                     raise ValueError(f"alternative {alt!r} must be one word, not "
                                      f"{len(tokens[alt])}; write a separate phrase instead")
-                forms |= tokens[alt][0].forms
+                forms |= tokens[alt][0].forms - {ANY}
             slots.append(Slot(frozenset(forms), gap_before))
         pending_gap = 0
     if not slots:

@@ -43,7 +43,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
                       config_file=_str(args.config), settings=settings)
-    print(f"{summary['ok']} calls scored, {summary['failed']} failed, {summary['skipped']} already done")
+    print(f"{summary['ok']} transcribed, {summary['failed']} failed, {summary['scored']} scored, "
+          f"{summary['skipped']} already done")
     print(f"Report: {summary['report']}")
     return 0
 

@@ -35,7 +35,8 @@ NUMBER = "#"  # an extra form of every number ("11", "15th"), so a phrase can sa
 # Name tag), so a phrase can say "any first name". Russian only: English has no such dictionary.
 NAME = "@name"
 NAME_LANGUAGES = ("ru",)
-CLASSES = (NUMBER, NAME)  # phrase words that stand for a class of words, not a lemma
+ANY = "@any"  # a form of every word: a phrase can require a word there, whatever it is
+CLASSES = (NUMBER, NAME, ANY)  # phrase words that stand for a class of words, not a lemma
 _NUMERAL = re.compile(r"\d+(?:st|nd|rd|th)?")
 
 # Hesitations Whisper writes out; dropped so they neither break a phrase nor fill a `...` gap.
@@ -98,7 +99,7 @@ def _ru_forms(word: str) -> frozenset[str]:
     # match «коротко».
     known = {p.normal_form for p in parses
              if p.is_known and not ({"Abbr", "Init", "COMP"} & p.tag.grammemes)}
-    forms = {word, *(f.replace("ё", "е") for f in (lemma, *known))}
+    forms = {word, ANY, *(f.replace("ё", "е") for f in (lemma, *known))}
     if _NUMERAL.fullmatch(word):
         forms.add(NUMBER)
     if sum(p.score for p in parses if "Name" in p.tag.grammemes) >= 0.5:  # «вера» is faith first
@@ -131,7 +132,7 @@ def _without_fillers(doc: spacy.tokens.Doc, language: str) -> list[spacy.tokens.
 def _forms(token: spacy.tokens.Token, language: str) -> frozenset[str]:
     if language == "ru":
         return _ru_forms(token.text)
-    forms = {token.text, token.lemma_.replace("ё", "е")}
+    forms = {token.text, ANY, token.lemma_.replace("ё", "е")}
     if _NUMERAL.fullmatch(token.text):
         forms.add(NUMBER)
     if token.text in _EN_CLITICS and token.i > 0 and not token.doc[token.i - 1].whitespace_:

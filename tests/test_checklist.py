@@ -177,6 +177,26 @@ def test_shipped_checklist_examples_all_pass(capsys):
                     (name, lang, kind)
 
 
+def test_the_support_checklist_has_its_items_and_every_example_passes(capsys):
+    from pipeline.cli import main
+
+    support = load_checklist(SALES_CALL.parent / "support_call.yaml")
+    assert [i.id for i in support.items] == [
+        "greeted", "problem_confirmed", "no_blame", "complaint_handled", "solution_with_time",
+        "further_help", "politeness", "farewell"]
+    by_id = {i.id: i for i in support.items}
+    assert by_id["no_blame"].critical and by_id["no_blame"].match is None  # a guard item
+    assert by_id["complaint_handled"].trigger and by_id["complaint_handled"].response
+    assert main(["checklist", "test", support.source]) == 0
+    out = capsys.readouterr().out.splitlines()
+    passed, total = map(int, re.fullmatch(r"(\d+) of (\d+) examples pass", out[-1]).groups())
+    assert passed == total >= 400
+    for item in ("greeting", "company", "blame", "complaint", "resolution", "further_help_offer", "farewell"):
+        for lang in ("ru", "en"):
+            assert any(line.startswith(f"ok   {item} {lang} yes «") for line in out), (item, lang)
+            assert any(line.startswith(f"ok   {item} {lang} no  «") for line in out), (item, lang)
+
+
 def test_wrong_example_in_the_shipped_checklist_fails_by_name(tmp_path: Path, capsys):
     from pipeline.cli import main
 

@@ -244,3 +244,18 @@ def test_unknown_callqa_variable_is_a_warning_and_the_command_still_works(monkey
     assert json.loads(done.stdout)["score"] == 100.0
     assert done.stderr == ("callqa: warning: CALLQA_BEAMSIZE is not a callqa setting "
                            "(did you mean CALLQA_BEAM_SIZE?); ignored\n")
+
+
+def test_commands_that_run_no_flow_do_not_import_prefect(tmp_path: Path):
+    """Prefect costs seconds at import; only `run` and `serve` need it."""
+    db = tmp_path / "qa.duckdb"
+    code = ("import sys\nfrom pipeline.cli import main\n"
+            f"main(['score', {str(DATA / 'ru_warm_order_good.json')!r}])\n"
+            f"main(['rescore', '--db', {str(db)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows')))\n")
+    from pipeline.store import Store
+
+    Store(db).close()
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

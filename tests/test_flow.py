@@ -112,6 +112,31 @@ def assert_evidence_quotes_stored_segments(tmp_path: Path) -> None:
         assert text in " ".join(s[4].strip() for s in cited), (call_id, item_id, text, cited)
 
 
+def test_one_run_scores_each_call_with_the_checklist_its_rule_names(harness, call_files, tmp_path: Path):
+    """Inbound calls go to support_call by a rule in callqa.toml; the rest to the default; a
+    calls.csv column names one outright."""
+    box = tmp_path / "inbox"
+    box.mkdir()
+    shutil.copy(call_files["good"], box / "out-15550001-101-20261120-101500-7001.wav")
+    shutil.copy(call_files["good"], box / "in-15550001-101-20261120-111500-7002.wav")
+    with open(box / "in-15550001-101-20261120-111500-7002.wav", "ab") as fh:
+        fh.write(b"\0\0")  # other bytes: the same audio is otherwise one call
+    shutil.copy(call_files["poor"], box / "in-15550002-999-20261120-121500-7003.mp3")
+    (box / "calls.csv").write_text("file,call_id,direction,checklist\n"
+                                   "in-15550002-999-20261120-121500-7003.mp3,7003,in,sales_call\n")
+    config = tmp_path / "callqa.toml"
+    config.write_text('[[checklist_rules]]\nchecklist = "support_call"\ndirection = "in"\n')
+    summary = nightly(inbox=str(box), db=str(tmp_path / "qa.duckdb"), out=str(tmp_path / "out"),
+                      config_file=str(config), settings={"settle_seconds": 0})
+    assert (summary["ok"], summary["scored"]) == (3, 3)
+    scored = dict(rows(tmp_path, "SELECT call_id, checklist_id FROM call_scores"))
+    assert scored == {"7001": "sales_call", "7002": "support_call", "7003": "sales_call"}
+    items = {r for (r,) in rows(tmp_path, "SELECT item_id FROM item_results WHERE call_id = '7002'")}
+    assert {"greeted", "problem_confirmed", "no_blame", "farewell"} <= items
+    page = (tmp_path / "out" / "calls" / "7002.html").read_text()
+    assert "support_call 1" in page
+
+
 def test_broken_checklist_stops_a_flow_run_before_any_transcription(harness, call_files, tmp_path: Path):
     """A deployment run calls the flow without `callqa run`'s checks: the flow checks first too."""
     from pipeline.config import ConfigError

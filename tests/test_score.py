@@ -294,7 +294,7 @@ languages: [ru, en]
 phrases:
   said:
     ru: [представиться, удобно ... говорить, "в #", "консультант @name"]
-    en: [a good time, "call ... at #"]
+    en: [a good time, "call ... at #", "^ good morning @any ... this is"]
 items:
   - id: said
     title: Said it
@@ -327,6 +327,9 @@ def matching():
     ("en", "I know it's not a good time", False),
     ("en", "I'll CALL you back at 9", True),
     ("en", "i'll call you back tomorrow", False),
+    ("en", "good morning, Volt Energy, this is Craig", True),  # `@any`: a word there, any word
+    ("en", "good morning, this is Craig", False),  # ... but one must be there
+    ("en", "good morning any this is", True),
 ])
 def test_phrase_matching(matching, language, text, found):
     score = score_transcript(call(language, ("agent", text)), matching)
@@ -348,7 +351,7 @@ def test_language_is_detected_from_the_script(matching):
 
 def test_language_the_checklist_lacks_is_refused():
     ru_only = parse_checklist(MATCHING.replace("languages: [ru, en]", "languages: [ru]")
-                              .replace('    en: [a good time, "call ... at #"]\n', ""))
+                              .replace('    en: [a good time, "call ... at #", "^ good morning @any ... this is"]\n', ""))
     with pytest.raises(ChecklistError, match="no 'en' phrases"):
         score_transcript(call("en", ("agent", "hello")), ru_only)
 

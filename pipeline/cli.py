@@ -185,9 +185,10 @@ def cmd_checklist_test(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .routing import resolve_checklist
     from .train import train
 
-    path, summary = train(build_config(args.config, checklist=args.checklist).checklist)
+    path, summary = train(resolve_checklist(build_config(args.config, checklist=args.checklist).checklist))
     for key, figures in summary["concepts"].items():
         measured = (f"held-out accuracy {figures['accuracy']:.3f}, precision "
                     f"{figures['precision']:.3f}, recall {figures['recall']:.3f}"

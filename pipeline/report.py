@@ -139,11 +139,14 @@ class _Renderer:
 
     def render(self) -> None:
         managers = self.store.query("report_managers")
+        items = self.store.query("report_items")
+        # With several checklists in use, pages name the checklist beside items and calls.
+        self.env.globals["several_checklists"] = len({i["checklist_id"] for i in items}) > 1
         self._write("index.html", "index.html.j2", root="",
                     totals=self.store.query("report_totals")[0],
                     last_run=next(iter(self.store.query("report_last_run")), None),
                     managers=managers,
-                    items=self.store.query("report_items"),
+                    items=items,
                     flagged=self.store.query("report_flagged"),
                     failed=self.store.query("report_failed"))
         for manager in managers:

@@ -15,6 +15,7 @@ import shutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -195,7 +196,7 @@ class Store:
                     {"idx": i, "speaker": s.speaker, "start_s": s.start, "end_s": s.end, "text": s.text,
                      "avg_logprob": s.avg_logprob} for i, s in enumerate(result.transcript.segments)]})
             if result.score:
-                self._insert_score(con, call_id, result.score, now)
+                self._insert_scores(con, [replace(result.score, call_id=call_id)], now)
 
     def _make_room(self, con: duckdb.DuckDBPyConnection, result: CallResult) -> None:
         """Delete what this write replaces, or raise CallConflict if it belongs to another call."""
@@ -211,19 +212,21 @@ class Store:
                 raise CallConflict(f"call {call_id!r} is stored ok; a failed retry does not replace it")
             con.execute(sql("delete_segments"), {"call_id": old_id})
             if result.score:
-                self._delete_score(con, old_id, result.score.checklist_hash)
+                self._delete_scores(con, [old_id], result.score.checklist_hash)
             con.execute(sql("delete_call"), {"call_id": old_id})
 
     def write_scores(self, scores: Sequence[CallScore], errors: Mapping[str, str] = {}) -> None:
-        """One batch of the scoring pass in one transaction: each score replaces that call's
-        result for the same checklist content (hash) and clears its scoring error; `errors`
-        (call_id -> why the checklist could not score it) are recorded on the calls."""
+        """One batch of the scoring pass in one transaction, a few statements for the whole
+        batch: each score replaces that call's result for the same checklist content (hash) and
+        clears its scoring error; `errors` (call_id -> why the checklist could not score it) are
+        recorded on the calls."""
         now = _utcnow()
         with self._transaction() as con:
-            for score in scores:
-                self._delete_score(con, score.call_id, score.checklist_hash)
-                self._insert_score(con, score.call_id, score, now)
-                con.execute(sql("set_score_error"), {"call_id": score.call_id, "error": None})
+            for checklist_hash in dict.fromkeys(s.checklist_hash for s in scores):
+                self._delete_scores(con, [s.call_id for s in scores if s.checklist_hash == checklist_hash],
+                                    checklist_hash)
+            self._insert_scores(con, scores, now)
+            con.execute(sql("clear_score_errors"), {"ids": [s.call_id for s in scores]})
             for call_id, error in errors.items():
                 con.execute(sql("set_score_error"), {"call_id": call_id, "error": error})
 
@@ -243,10 +246,10 @@ class Store:
                            rows[c]["duration_s"]) for c in call_ids if c in rows]
 
     @staticmethod
-    def _delete_score(con: duckdb.DuckDBPyConnection, call_id: str, checklist_hash: str) -> None:
-        keys = {"call_id": call_id, "checklist_hash": checklist_hash}
+    def _delete_scores(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str], checklist_hash: str) -> None:
+        keys = {"ids": list(call_ids), "checklist_hash": checklist_hash}
         con.execute(sql("delete_item_results"), keys)
-        con.execute(sql("delete_call_score"), keys)
+        con.execute(sql("delete_call_scores"), keys)
 
     @staticmethod
     def _call_row(result: CallResult, run_id: str, now: datetime) -> dict[str, Any]:
@@ -272,17 +275,23 @@ class Store:
         }
 
     @staticmethod
-    def _insert_score(con: duckdb.DuckDBPyConnection, call_id: str, score: CallScore, now: datetime) -> None:
-        checklist = {"call_id": call_id, "checklist_id": score.checklist_id,
-                     "checklist_version": score.checklist_version,
-                     "checklist_hash": score.checklist_hash, "scored_at": now}
-        con.execute(sql("insert_item_results"), {**checklist, "items": [
-            {"item_id": v.item_id, "position": i, "verdict": v.verdict, "weight": v.weight, "reason": v.reason,
+    def _insert_scores(con: duckdb.DuckDBPyConnection, scores: Sequence[CallScore], now: datetime) -> None:
+        """Every verdict and score of a batch in two statements."""
+        if not scores:
+            return
+        con.execute(sql("insert_item_results"), {"scored_at": now, "items": [
+            {"call_id": s.call_id, "checklist_id": s.checklist_id, "checklist_version": s.checklist_version,
+             "checklist_hash": s.checklist_hash, "item_id": v.item_id, "position": i, "verdict": v.verdict,
+             "weight": v.weight, "reason": v.reason,
              "evidence": [{"speaker": e.speaker, "start_s": e.start, "end_s": e.end, "text": e.text}
                           for e in v.evidence]}
-            for i, v in enumerate(score.items)]})
-        verdicts = [v.verdict for v in score.items]
-        con.execute(sql("insert_call_score"), {
-            **checklist, "score": score.score, "critical_failure": score.critical_failure,
-            "n_pass": verdicts.count("pass"), "n_fail": verdicts.count("fail"),
-            "n_na": verdicts.count("na")})
+            for s in scores for i, v in enumerate(s.items)]})
+        rows = []
+        for s in scores:
+            verdicts = [v.verdict for v in s.items]
+            rows.append({"call_id": s.call_id, "checklist_id": s.checklist_id,
+                         "checklist_version": s.checklist_version, "checklist_hash": s.checklist_hash,
+                         "score": s.score, "critical_failure": s.critical_failure,
+                         "n_pass": verdicts.count("pass"), "n_fail": verdicts.count("fail"),
+                         "n_na": verdicts.count("na")})
+        con.execute(sql("insert_call_scores"), {"scored_at": now, "scores": rows})

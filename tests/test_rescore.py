@@ -106,6 +106,8 @@ def test_each_call_is_scored_by_the_checklist_its_rule_names(tmp_path, db, capsy
     assert any(r and r[0].startswith("Offered further help") for r in index.rows), index.rows
     page = Page((tmp_path / "out" / "calls" / f"{SUPPORT[0]}.html").read_text(encoding="utf-8"))
     assert page.cards["Checklist"].startswith("support_call ")
+    manager = Page((tmp_path / "out" / "managers" / "201.html").read_text(encoding="utf-8"))
+    assert any(r and r[1] == f"{SUPPORT[0]} (support_call)" for r in manager.rows), manager.rows
 
 
 def test_rescore_takes_one_checklist_and_a_period(tmp_path, db):

@@ -38,10 +38,10 @@ DELETE FROM calls WHERE call_id = $call_id;
 DELETE FROM segments WHERE call_id = $call_id;
 
 -- name: delete_item_results
-DELETE FROM item_results WHERE call_id = $call_id AND checklist_hash = $checklist_hash;
+DELETE FROM item_results WHERE list_contains($ids, call_id) AND checklist_hash = $checklist_hash;
 
--- name: delete_call_score
-DELETE FROM call_scores WHERE call_id = $call_id AND checklist_hash = $checklist_hash;
+-- name: delete_call_scores
+DELETE FROM call_scores WHERE list_contains($ids, call_id) AND checklist_hash = $checklist_hash;
 
 -- name: insert_call
 INSERT INTO calls (call_id, sha256, path, file_name, size_bytes, manager_id, started_at, direction,
@@ -59,19 +59,27 @@ FROM (SELECT unnest($segments::STRUCT(idx INTEGER, speaker VARCHAR, start_s DOUB
                                       text VARCHAR, avg_logprob DOUBLE)[]) AS s);
 
 -- name: insert_item_results
--- Every verdict of one score in one statement: $items is a list of structs.
+-- Every verdict of a batch of scores in one statement: $items is a list of structs.
 INSERT INTO item_results (call_id, checklist_id, checklist_version, checklist_hash, item_id, position,
                           verdict, weight, reason, evidence, scored_at)
-SELECT $call_id, $checklist_id, $checklist_version, $checklist_hash, i.item_id, i.position,
+SELECT i.call_id, i.checklist_id, i.checklist_version, i.checklist_hash, i.item_id, i.position,
        i.verdict, i.weight, i.reason, i.evidence, $scored_at
-FROM (SELECT unnest($items::STRUCT(item_id VARCHAR, position INTEGER, verdict VARCHAR, weight DOUBLE, reason VARCHAR,
+FROM (SELECT unnest($items::STRUCT(call_id VARCHAR, checklist_id VARCHAR, checklist_version VARCHAR,
+                                   checklist_hash VARCHAR, item_id VARCHAR, position INTEGER,
+                                   verdict VARCHAR, weight DOUBLE, reason VARCHAR,
                                    evidence STRUCT(speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)[])[]) AS i);
 
--- name: insert_call_score
+-- name: insert_call_scores
 INSERT INTO call_scores (call_id, checklist_id, checklist_version, checklist_hash, score,
                          critical_failure, n_pass, n_fail, n_na, scored_at)
-VALUES ($call_id, $checklist_id, $checklist_version, $checklist_hash, $score,
-        $critical_failure, $n_pass, $n_fail, $n_na, $scored_at);
+SELECT s.call_id, s.checklist_id, s.checklist_version, s.checklist_hash, s.score,
+       s.critical_failure, s.n_pass, s.n_fail, s.n_na, $scored_at
+FROM (SELECT unnest($scores::STRUCT(call_id VARCHAR, checklist_id VARCHAR, checklist_version VARCHAR,
+                                    checklist_hash VARCHAR, score DOUBLE, critical_failure BOOLEAN,
+                                    n_pass INTEGER, n_fail INTEGER, n_na INTEGER)[]) AS s);
+
+-- name: clear_score_errors
+UPDATE calls SET score_error = NULL WHERE list_contains($ids, call_id) AND score_error IS NOT NULL;
 
 -- name: set_score_error
 UPDATE calls SET score_error = $error WHERE call_id = $call_id;

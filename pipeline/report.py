@@ -100,6 +100,35 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+# The conversation metrics the pages show against the team's norms (views team_metrics and
+# manager_metrics): column, label, unit.
+METRICS = (
+    ("talk_listen_ratio", "Talk/listen ratio (agent ÷ customer)", ""),
+    ("agent_longest_monologue_s", "Agent's longest monologue", "s"),
+    ("silence_share", "Silence", "%"),
+    ("longest_silence_s", "Longest silence or hold", "s"),
+    ("agent_interruptions", "Agent interrupted the customer", "times"),
+    ("customer_interruptions", "Customer interrupted the agent", "times"),
+    ("agent_wpm", "Agent's speech rate", "words/min"),
+)
+
+
+def metric(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{100 * value:.0f}%"
+    if unit == "s":
+        return clock(value) if value >= 60 else f"{value:g} s"
+    return f"{value:g} {unit}".strip()
+
+
+def metric_rows(values: Mapping[str, Any], norms: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """One row per metric: its label, the value and the team's norm, formatted."""
+    return [{"label": label, "value": metric(values.get(key), unit),
+             "team": metric((norms or {}).get(key), unit)} for key, label, unit in METRICS]
+
+
 def _environment(titles: Mapping[tuple[str, str], str]) -> Environment:
     """titles: (checklist id, item id) -> title; `item_id | label(checklist_id)` in templates."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
@@ -136,6 +165,7 @@ class _Renderer:
         self.guidance = {(t["checklist_id"], t["item_id"]): t["guidance"] for t in texts}
         self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts})
         self.generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        self.norms = next(iter(store.query("team_norms")), None)
 
     def render(self) -> None:
         managers = self.store.query("report_managers")
@@ -174,6 +204,7 @@ class _Renderer:
         self._write(manager_href(manager["manager_id"]), "manager.html.j2", root="../",
                     manager=manager, items=items, coaching=coaching,
                     trend=self.store.query("manager_trend", key),
+                    metrics=metric_rows(next(iter(self.store.query("manager_norms", key)), {}), self.norms),
                     calls=self.store.query("manager_calls", key))
 
     def _call_page(self, call: dict[str, Any], items: list[dict[str, Any]],
@@ -185,7 +216,10 @@ class _Renderer:
             for seg_idx in dict.fromkeys(q["seg_idx"] for q in item["quotes"]):
                 if seg_idx is not None:
                     evidence_for.setdefault(seg_idx, []).append(item)
+        metrics = metric_rows(call, self.norms) if call["talk_listen_ratio"] is not None or \
+            call["silence_share"] is not None else []
         self._write(call_href(call["call_id"]), "call.html.j2", root="../", call=call, items=items,
+                    metrics=metrics,
                     segments=[{**s, "evidence_for": evidence_for.get(s["idx"], [])} for s in segments])
 
     def _write(self, relpath: str, template: str, **data: Any) -> None:

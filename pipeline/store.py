@@ -15,7 +15,7 @@ import shutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from .domain import CallError, CallResult, CallScore, Manager, RunSummary, Segment, Transcript
+from .metrics import conversation_metrics
 from .migrate import SQL_DIR, MigrationError, migrations, schema_version, upgrade
 
 if TYPE_CHECKING:
@@ -195,6 +196,9 @@ class Store:
                 con.execute(sql("insert_segments"), {"call_id": call_id, "segments": [
                     {"idx": i, "speaker": s.speaker, "start_s": s.start, "end_s": s.end, "text": s.text,
                      "avg_logprob": s.avg_logprob} for i, s in enumerate(result.transcript.segments)]})
+                metrics = conversation_metrics(result.transcript.segments,
+                                               result.audio_duration or result.transcript.duration)
+                con.execute(sql("insert_metrics"), {"call_id": call_id, **asdict(metrics)})
             if result.score:
                 self._insert_scores(con, [replace(result.score, call_id=call_id)], now)
 
@@ -211,6 +215,7 @@ class Store:
             if old_status == "ok" and result.status == "failed":
                 raise CallConflict(f"call {call_id!r} is stored ok; a failed retry does not replace it")
             con.execute(sql("delete_segments"), {"call_id": old_id})
+            con.execute(sql("delete_metrics"), {"call_id": old_id})
             if result.score:
                 self._delete_scores(con, [old_id], result.score.checklist_hash)
             con.execute(sql("delete_call"), {"call_id": old_id})

@@ -103,9 +103,13 @@ SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, 
        c.language, c.engine, c.model, round(c.transcribe_s, 1) AS transcribe_s, c.run_id, c.processed_at,
        -- Personal data: the report shows only the last digits of the customer's number.
        CASE WHEN c.customer_phone IS NOT NULL THEN '…' || right(c.customer_phone, 4) END AS customer_phone,
-       l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version
+       l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version,
+       x.agent_talk_s, x.customer_talk_s, x.talk_listen_ratio, x.agent_longest_monologue_s,
+       x.silence_share, x.longest_silence_s, x.agent_interruptions, x.customer_interruptions,
+       x.agent_wpm, x.customer_wpm
 FROM calls c
 JOIN latest_scores l ON l.call_id = c.call_id
+LEFT JOIN call_metrics x ON x.call_id = c.call_id
 QUALIFY row_number() OVER (PARTITION BY c.call_id ORDER BY l.scored_at DESC NULLS LAST, l.checklist_id) = 1
 ORDER BY c.call_id;
 
@@ -123,3 +127,9 @@ SELECT checklist_id, item_id, arg_max(title, registered_at) AS title,
        arg_max(guidance, registered_at) AS guidance
 FROM checklist_items
 GROUP BY checklist_id, item_id;
+
+-- name: team_norms
+SELECT * FROM team_metrics;
+
+-- name: manager_norms
+SELECT * FROM manager_metrics WHERE manager_id = $manager_id;

@@ -104,3 +104,14 @@ SELECT call_id, language, duration_s FROM calls WHERE list_contains($ids, call_i
 -- name: transcript_segments
 SELECT call_id, speaker, start_s, end_s, text, avg_logprob
 FROM segments WHERE list_contains($ids, call_id) ORDER BY call_id, idx;
+
+-- name: delete_metrics
+DELETE FROM call_metrics WHERE call_id = $call_id;
+
+-- name: insert_metrics
+INSERT INTO call_metrics (call_id, duration_s, talk_s, silence_share, longest_silence_s, agent_talk_s,
+                          customer_talk_s, talk_listen_ratio, agent_longest_monologue_s,
+                          agent_interruptions, customer_interruptions, agent_wpm, customer_wpm)
+VALUES ($call_id, $duration_s, $talk_s, $silence_share, $longest_silence_s, $agent_talk_s,
+        $customer_talk_s, $talk_listen_ratio, $agent_longest_monologue_s,
+        $agent_interruptions, $customer_interruptions, $agent_wpm, $customer_wpm);

@@ -107,6 +107,33 @@ FROM calls c
 JOIN latest_scores l ON l.call_id = c.call_id
 WHERE c.status = 'failed' OR c.score_error IS NOT NULL;
 
+-- Conversation metrics per manager beside the whole team's: the norms reports compare with.
+CREATE OR REPLACE VIEW manager_metrics AS
+SELECT coalesce(m.manager_id, 'unassigned') AS manager_id, coalesce(m.name, 'unassigned') AS name,
+       count(*) AS calls,
+       round(avg(x.talk_listen_ratio), 2) AS talk_listen_ratio,
+       round(avg(x.agent_longest_monologue_s), 1) AS agent_longest_monologue_s,
+       round(avg(x.silence_share), 3) AS silence_share,
+       round(avg(x.longest_silence_s), 1) AS longest_silence_s,
+       round(avg(x.agent_interruptions), 2) AS agent_interruptions,
+       round(avg(x.customer_interruptions), 2) AS customer_interruptions,
+       round(avg(x.agent_wpm), 1) AS agent_wpm
+FROM call_metrics x
+JOIN calls c ON c.call_id = x.call_id
+LEFT JOIN managers m ON m.manager_id = c.manager_id
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW team_metrics AS
+SELECT count(*) AS calls,
+       round(median(talk_listen_ratio), 2) AS talk_listen_ratio,
+       round(median(agent_longest_monologue_s), 1) AS agent_longest_monologue_s,
+       round(median(silence_share), 3) AS silence_share,
+       round(median(longest_silence_s), 1) AS longest_silence_s,
+       round(avg(agent_interruptions), 2) AS agent_interruptions,
+       round(avg(customer_interruptions), 2) AS customer_interruptions,
+       round(median(agent_wpm), 1) AS agent_wpm
+FROM call_metrics;
+
 COMMENT ON TABLE checklist_items IS 'Every item of every checklist version a run has used, so reports and SQL can show titles and coaching guidance for stored verdicts. Written once per checklist content hash.';
 COMMENT ON COLUMN checklist_items.checklist_hash IS 'First 12 hex digits of the checklist file''s sha256; joins item_results.checklist_hash.';
 COMMENT ON COLUMN checklist_items.checklist_id IS 'The checklist''s id, e.g. sales_call.';
@@ -172,6 +199,22 @@ COMMENT ON COLUMN calls.transcribe_s IS 'Wall-clock seconds spent transcribing.'
 COMMENT ON COLUMN calls.run_id IS 'Run that processed the call (runs.run_id).';
 COMMENT ON COLUMN calls.processed_at IS 'When the call was stored (UTC).';
 
+COMMENT ON TABLE call_metrics IS 'Conversation metrics of each transcribed call (pipeline/metrics.py), from segment times: who talked how long, monologues, silence, interruptions, speech rate. Per-side columns are NULL for mono calls.';
+COMMENT ON COLUMN call_metrics.call_id IS 'calls.call_id';
+COMMENT ON COLUMN call_metrics.duration_s IS 'Call duration in seconds (the audio, or the last word if later).';
+COMMENT ON COLUMN call_metrics.talk_s IS 'Seconds in which anyone speaks.';
+COMMENT ON COLUMN call_metrics.silence_share IS 'Share of the duration in which nobody speaks, 0 to 1.';
+COMMENT ON COLUMN call_metrics.longest_silence_s IS 'Longest pause between two utterances, in seconds: a hold or dead air.';
+COMMENT ON COLUMN call_metrics.agent_talk_s IS 'Seconds the agent speaks.';
+COMMENT ON COLUMN call_metrics.customer_talk_s IS 'Seconds the customer speaks.';
+COMMENT ON COLUMN call_metrics.talk_listen_ratio IS 'Agent talk time divided by customer talk time (above 1: the agent talks more).';
+COMMENT ON COLUMN call_metrics.agent_longest_monologue_s IS 'Longest stretch of agent speech with the customer silent, in seconds.';
+COMMENT ON COLUMN call_metrics.agent_interruptions IS 'Times the agent started while the customer was speaking (stereo overlap).';
+COMMENT ON COLUMN call_metrics.customer_interruptions IS 'Times the customer started while the agent was speaking.';
+COMMENT ON COLUMN call_metrics.agent_wpm IS 'Agent words per minute of the agent''s own talk time.';
+COMMENT ON COLUMN call_metrics.customer_wpm IS 'Customer words per minute of the customer''s own talk time.';
+COMMENT ON VIEW manager_metrics IS 'Per manager: calls with metrics and the averages of call_metrics (interruptions per call).';
+COMMENT ON VIEW team_metrics IS 'The team norms: medians of call_metrics over every call (interruptions: the mean per call).';
 COMMENT ON TABLE segments IS 'Transcript of each call: one row per utterance, in time order.';
 COMMENT ON COLUMN segments.call_id IS 'calls.call_id';
 COMMENT ON COLUMN segments.idx IS 'Position in the dialogue, from 0; reports link to it as #seg-<idx>.';
@@ -308,3 +351,21 @@ COMMENT ON COLUMN failed_calls.error IS 'Why it could not be transcribed or scor
 COMMENT ON COLUMN failed_calls.transcribed IS 'true when the transcript is stored and only scoring failed: `callqa rescore` retries it.';
 COMMENT ON COLUMN failed_calls.run_id IS 'Run that tried it (runs.run_id).';
 COMMENT ON COLUMN failed_calls.processed_at IS 'When it was tried (UTC).';
+COMMENT ON COLUMN manager_metrics.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN manager_metrics.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN manager_metrics.calls IS 'Calls with metrics.';
+COMMENT ON COLUMN manager_metrics.talk_listen_ratio IS 'Mean agent/customer talk ratio.';
+COMMENT ON COLUMN manager_metrics.agent_longest_monologue_s IS 'Mean longest agent monologue, seconds.';
+COMMENT ON COLUMN manager_metrics.silence_share IS 'Mean share of silence, 0 to 1.';
+COMMENT ON COLUMN manager_metrics.longest_silence_s IS 'Mean longest silence, seconds.';
+COMMENT ON COLUMN manager_metrics.agent_interruptions IS 'Mean interruptions by the agent per call.';
+COMMENT ON COLUMN manager_metrics.customer_interruptions IS 'Mean interruptions by the customer per call.';
+COMMENT ON COLUMN manager_metrics.agent_wpm IS 'Mean agent words per minute.';
+COMMENT ON COLUMN team_metrics.calls IS 'Calls with metrics.';
+COMMENT ON COLUMN team_metrics.talk_listen_ratio IS 'Median agent/customer talk ratio.';
+COMMENT ON COLUMN team_metrics.agent_longest_monologue_s IS 'Median longest agent monologue, seconds.';
+COMMENT ON COLUMN team_metrics.silence_share IS 'Median share of silence, 0 to 1.';
+COMMENT ON COLUMN team_metrics.longest_silence_s IS 'Median longest silence, seconds.';
+COMMENT ON COLUMN team_metrics.agent_interruptions IS 'Mean interruptions by the agent per call.';
+COMMENT ON COLUMN team_metrics.customer_interruptions IS 'Mean interruptions by the customer per call.';
+COMMENT ON COLUMN team_metrics.agent_wpm IS 'Median agent words per minute.';

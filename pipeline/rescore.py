@@ -73,6 +73,7 @@ def score_stored(store: Store, checklists: Checklists, only: str | None = None,
     """Score every stored transcript that lacks a result for its checklist's current version."""
     if only is not None and only not in checklists.by_id:
         raise CallError(f"no checklist {only!r} is configured; known: {', '.join(sorted(checklists.by_id))}")
+    store.fill_missing_metrics()  # calls from before metrics existed: computed from their transcript
     work = plan(store.scoring_candidates(since, until), checklists, only)
     scored: Counter[str] = Counter()
     failed = dict(work.unroutable)

@@ -235,6 +235,17 @@ class Store:
             for call_id, error in errors.items():
                 con.execute(sql("set_score_error"), {"call_id": call_id, "error": error})
 
+    def fill_missing_metrics(self, batch: int = 500) -> int:
+        """Conversation metrics for transcribed calls stored before they existed; returns how many."""
+        ids = [r["call_id"] for r in self.query("calls_without_metrics")]
+        for start in range(0, len(ids), batch):
+            transcripts = self.transcripts(ids[start:start + batch])
+            with self._transaction() as con:
+                for t in transcripts:
+                    con.execute(sql("insert_metrics"), {
+                        "call_id": t.call_id, **asdict(conversation_metrics(t.segments, t.duration))})
+        return len(ids)
+
     def scoring_candidates(self, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
         """Every stored transcript (in the period, by day) with what routes it to a checklist
         (direction, team, manager, queue, checklist) and the checklist hashes that scored it."""

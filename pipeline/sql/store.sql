@@ -115,3 +115,10 @@ INSERT INTO call_metrics (call_id, duration_s, talk_s, silence_share, longest_si
 VALUES ($call_id, $duration_s, $talk_s, $silence_share, $longest_silence_s, $agent_talk_s,
         $customer_talk_s, $talk_listen_ratio, $agent_longest_monologue_s,
         $agent_interruptions, $customer_interruptions, $agent_wpm, $customer_wpm);
+
+-- name: calls_without_metrics
+-- Transcribed calls stored before metrics existed (migration 0003).
+SELECT c.call_id FROM calls c
+WHERE c.status = 'ok' AND c.call_id NOT IN (SELECT call_id FROM call_metrics)
+  AND c.call_id IN (SELECT DISTINCT call_id FROM segments)
+ORDER BY c.call_id;

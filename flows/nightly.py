@@ -112,7 +112,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
                              report=str((cfg.out / "index.html").resolve()),
                              warnings=found.warnings, unsettled=len(found.unsettled))
         store.finish_run(summary)
-    log.info(f"published for SQL readers: {publish(cfg.db)}")
+    log.info(f"published for SQL readers: {publish(cfg.db, cfg.redact)}")
     render(cfg.db, cfg.out)
     log.info(f"{summary.ok} transcribed, {summary.failed} failed, {summary.scored} scored, {summary.skipped} skipped, "
              f"{summary.unsettled} left for the next run; report {summary.report}")

@@ -141,7 +141,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     for call_id, why in sorted(summary.failed.items()):
         print(f"callqa: {call_id}: {why}", file=sys.stderr)
     print(summary.describe())
-    publish(cfg.db)
+    publish(cfg.db, cfg.redact)
     print(f"Report: {render_reports(cfg.db, cfg.out)}")
     return 0
 

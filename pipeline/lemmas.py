@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .domain import Transcript
+from .redact import MARK
 
 # spaCy imports thinc, and thinc imports torch whenever it is installed (1.2 s, most of the start
 # of `callqa score`) only to offer PyTorch layers, which blank pipelines with lookup lemmatisers
@@ -108,8 +109,9 @@ def _ru_forms(word: str) -> frozenset[str]:
 
 
 def normalise(text: str) -> str:
-    """Lower case, ё as е, typographic apostrophes unified, punctuation and hyphens as spaces."""
-    text = text.lower().replace("ё", "е").replace("’", "'").replace("ʼ", "'")
+    """Lower case, ё as е, typographic apostrophes unified, punctuation and hyphens as spaces;
+    redaction marks ([phone], pipeline/redact.py) are no words."""
+    text = MARK.sub(" ", text).lower().replace("ё", "е").replace("’", "'").replace("ʼ", "'")
     return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from .audio import decode
 from .config import Config
 from .dialogue import label, merge_channels
+from .redact import redact
 from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
 from .transcribe import Engine, transcribe_spans
 from .vad import speech_spans
@@ -52,7 +53,13 @@ def transcript_settings(cfg: Config) -> dict:
     """The settings that shape a transcript, stored with it: a transcript made otherwise is
     told apart without the audio."""
     return {"beam_size": cfg.beam_size, "language": cfg.language, "compute_type": cfg.compute_type,
-            "initial_prompt": cfg.initial_prompt, "channels": list(cfg.stereo_roles)}
+            "initial_prompt": cfg.initial_prompt, "channels": list(cfg.stereo_roles),
+            "redact": cfg.redact}
+
+
+def redacted(segments: tuple[Segment, ...], cfg: Config) -> tuple[Segment, ...]:
+    """Phone and card numbers and e-mail addresses out of the text, unless `redact` is off."""
+    return tuple(replace(s, text=redact(s.text)) for s in segments) if cfg.redact else segments
 
 
 def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallResult:
@@ -64,6 +71,7 @@ def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallRes
         audio, warnings = decode(rec.path, cfg.max_duration_min * 60)
         started = time.perf_counter()
         segments, language = transcribe_audio(audio, engine, cfg)
+        segments = redacted(segments, cfg)
         seconds = time.perf_counter() - started
     except TransientError:
         raise

@@ -67,14 +67,23 @@ def published_path(db: Path) -> Path:
     return db.with_name(f"{db.stem}.published{db.suffix or '.duckdb'}")
 
 
-def publish(db: Path) -> Path:
+def publish(db: Path, redact: bool = True) -> Path:
     """Copy the closed database for readers. A manager's open session on the copy never blocks
-    the nightly writer; the rename swaps it whole, and open readers keep the copy they had."""
+    the nightly writer; the rename swaps it whole, and open readers keep the copy they had.
+    With `redact`, the copy shows the customer's number only by its last four digits."""
     target = published_path(db)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.copyfile(db, staging)
-    staging.chmod(0o444)
-    os.replace(staging, target)
+    try:
+        if redact:
+            with duckdb.connect(str(staging)) as con:
+                con.execute(sql("mask_published"))
+                con.execute("CHECKPOINT")
+        staging.chmod(0o444)
+        os.replace(staging, target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     return target
 
 

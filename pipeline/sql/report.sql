@@ -45,8 +45,10 @@ ORDER BY l.day DESC, l.critical_failure DESC, l.score, l.call_id, l.checklist_id
 LIMIT 200;
 
 -- name: report_failed
-SELECT call_id, manager_id, name, started_at, file_name, error, transcribed, processed_at
-FROM failed_calls ORDER BY processed_at DESC, file_name
+SELECT f.call_id, f.manager_id, f.name, f.started_at, mask_phone_in(f.file_name, c.customer_phone) AS file_name,
+       f.error, f.transcribed, f.processed_at
+FROM failed_calls f JOIN calls c USING (call_id)
+ORDER BY f.processed_at DESC, f.file_name
 LIMIT 200;
 
 -- name: manager_items
@@ -99,10 +101,11 @@ ORDER BY checklist_id, position, item_id, score DESC NULLS LAST;
 
 -- name: call_details
 SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, c.started_at,
-       c.direction, c.status, c.error, c.warnings, c.file_name, c.path, c.duration_s, c.channels,
+       c.direction, c.status, c.error, c.warnings, mask_phone_in(c.file_name, c.customer_phone) AS file_name,
+       mask_phone_in(c.path, c.customer_phone) AS path, c.duration_s, c.channels,
        c.language, c.engine, c.model, round(c.transcribe_s, 1) AS transcribe_s, c.run_id, c.processed_at,
        -- Personal data: the report shows only the last digits of the customer's number.
-       CASE WHEN c.customer_phone IS NOT NULL THEN '…' || right(c.customer_phone, 4) END AS customer_phone,
+       masked_phone(c.customer_phone) AS customer_phone,
        l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version,
        x.agent_talk_s, x.customer_talk_s, x.talk_listen_ratio, x.agent_longest_monologue_s,
        x.silence_share, x.longest_silence_s, x.agent_interruptions, x.customer_interruptions,

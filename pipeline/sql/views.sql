@@ -2,6 +2,13 @@
 -- read-write open after the migrations (pipeline/migrate.py), so each statement here is
 -- CREATE OR REPLACE or a COMMENT, and an edit here needs no migration.
 
+-- The customer's number as reports and published copies show it: its last four digits.
+CREATE OR REPLACE MACRO masked_phone(phone) AS
+    CASE WHEN phone IS NOT NULL THEN '…' || right(phone, 4) END;
+-- A file name or path with the customer's number in it (PBX file names often hold it), masked.
+CREATE OR REPLACE MACRO mask_phone_in(text, phone) AS
+    CASE WHEN phone IS NOT NULL AND length(phone) > 4 THEN replace(text, phone, masked_phone(phone)) ELSE text END;
+
 -- Percent with one decimal; NULL when nothing was applicable (never a division by zero).
 CREATE OR REPLACE MACRO pass_rate(passes, applicable) AS round(100.0 * passes / nullif(applicable, 0), 1);
 

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval eval-tune bench-score train
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval eval-tune bench-score train
 
 venv: $(STAMP)
 
@@ -44,6 +44,11 @@ test: venv sysdeps
 # so not part of `make test`; figures in README, Development.
 bench-asr: venv
 	$(BIN)/python bench/asr_wer.py
+
+# WER per side, callqa against a plain faster-whisper script (each channel whole, beam 5, its
+# own VAD) on the same audio in the same run: the demo calls and a harsher telephone line.
+eval-asr: venv sysdeps
+	$(BIN)/python bench/eval_asr.py
 
 # 10,000 stored transcripts read back from DuckDB and scored in batches, against one at a time
 # (target: under 60 s). The database is built once in var/bench/; figures in README, Development.

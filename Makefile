@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval eval-tune bench-score train
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score train
 
 venv: $(STAMP)
 
@@ -49,6 +49,11 @@ bench-asr: venv
 # own VAD) on the same audio in the same run: the demo calls and a harsher telephone line.
 eval-asr: venv sysdeps
 	$(BIN)/python bench/eval_asr.py
+
+# Mono calls split by voice: the share of speech time that gets the right role, on the shared
+# stereo recordings mixed to mono and on synthetic two-voice calls (target at least 90 %).
+eval-diarize: venv sysdeps
+	$(BIN)/python bench/eval_diarize.py
 
 # 10,000 stored transcripts read back from DuckDB and scored in batches, against one at a time
 # (target: under 60 s). The database is built once in var/bench/; figures in README, Development.

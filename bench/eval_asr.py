@@ -57,7 +57,7 @@ def plain_script(model, audio) -> dict[str, str]:
 
 
 def callqa(engine, cfg: Config, audio) -> dict[str, str]:
-    segments, _ = transcribe_audio(audio, engine, cfg)
+    segments = transcribe_audio(audio, engine, cfg).segments
     if len(audio.channels) == 1:
         return {"mono": " ".join(s.text for s in segments)}
     return {side: " ".join(s.text for s in segments if s.speaker == side) for side in ("agent", "customer")}
@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     from faster_whisper import WhisperModel
 
-    cfg = Config(model=args.model, beam_size=args.beam_size, device="cpu")
+    cfg = Config(model=args.model, beam_size=args.beam_size, device="cpu", diarize_mono=False)
     engine = load_engine(cfg)
     source = resolve_model(cfg.model)
     model = WhisperModel(str(source.path or source.name), device="cpu", compute_type="int8")

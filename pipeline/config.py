@@ -107,6 +107,7 @@ class Config:
     max_file_mb: float = 1024.0
     max_duration_min: float = 240.0
     redact: bool = True  # phone and card numbers, e-mail addresses out of stored transcripts
+    diarize_mono: bool = True  # a mono call split into agent and customer by voice
     retry_failed: bool = False
     # A file is processed only once its size and mtime have not changed for this long: a
     # recording still being copied into the inbox waits for a later run.

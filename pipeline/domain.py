@@ -131,6 +131,7 @@ class CallResult:
     transcription: TranscriptionInfo | None = None
     score: CallScore | None = None
     warnings: tuple[str, ...] = field(default=())
+    roles_confidence: float | None = None  # mono calls split by voice: 0..1
 
 
 @dataclass(frozen=True)

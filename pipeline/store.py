@@ -296,6 +296,7 @@ class Store:
             "engine": info.engine if info else None, "model": info.model if info else None,
             "transcribe_s": info.seconds if info else None,
             "transcript_settings": json.dumps(dict(info.settings), sort_keys=True) if info else None,
+            "roles_confidence": result.roles_confidence,
             "run_id": run_id, "processed_at": now,
         }
 

@@ -44,7 +44,8 @@ def test_stereo_call_becomes_a_dialogue_in_real_time_order(call):
     stereo, timeline = call
     audio = Audio(channels=(stereo[0], stereo[1]), source_rate=SAMPLE_RATE, codec="pcm_f32le")
     cfg = Config(device="cpu")
-    segments, language = transcribe_audio(audio, load_engine(cfg), cfg)
+    heard = transcribe_audio(audio, load_engine(cfg), cfg)
+    segments, language = heard.segments, heard.language
     assert language == "en"
     assert [s.speaker for s in segments] == [t.speaker for t in timeline]
     for segment, turn in zip(segments, timeline):
@@ -57,5 +58,5 @@ def test_a_muted_side_gives_no_words(call):
     stereo, timeline = call
     audio = Audio(channels=(stereo[0], np.zeros_like(stereo[1])), source_rate=SAMPLE_RATE, codec="pcm_f32le")
     cfg = Config(device="cpu")
-    segments, _ = transcribe_audio(audio, load_engine(cfg), cfg)
+    segments = transcribe_audio(audio, load_engine(cfg), cfg).segments
     assert [s.speaker for s in segments] == ["agent", "agent"]

@@ -104,6 +104,7 @@ SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, 
        c.direction, c.status, c.error, c.warnings, mask_phone_in(c.file_name, c.customer_phone) AS file_name,
        mask_phone_in(c.path, c.customer_phone) AS path, c.duration_s, c.channels,
        c.language, c.engine, c.model, round(c.transcribe_s, 1) AS transcribe_s, c.run_id, c.processed_at,
+       c.roles_confidence,
        -- Personal data: the report shows only the last digits of the customer's number.
        masked_phone(c.customer_phone) AS customer_phone,
        l.score, l.critical_failure, l.n_pass, l.n_fail, l.n_na, l.checklist_id, l.checklist_version,

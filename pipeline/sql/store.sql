@@ -46,10 +46,12 @@ DELETE FROM call_scores WHERE list_contains($ids, call_id) AND checklist_hash = 
 -- name: insert_call
 INSERT INTO calls (call_id, sha256, path, file_name, size_bytes, manager_id, started_at, direction,
                    customer_phone, queue, checklist, status, error, warnings, duration_s, channels,
-                   language, engine, model, transcribe_s, transcript_settings, run_id, processed_at)
+                   language, engine, model, transcribe_s, transcript_settings, roles_confidence,
+                   run_id, processed_at)
 VALUES ($call_id, $sha256, $path, $file_name, $size_bytes, $manager_id, $started_at, $direction,
         $customer_phone, $queue, $checklist, $status, $error, $warnings, $duration_s, $channels,
-        $language, $engine, $model, $transcribe_s, $transcript_settings, $run_id, $processed_at);
+        $language, $engine, $model, $transcribe_s, $transcript_settings, $roles_confidence,
+        $run_id, $processed_at);
 
 -- name: insert_segments
 -- The whole transcript in one statement: $segments is a list of structs.

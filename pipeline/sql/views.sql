@@ -194,6 +194,7 @@ COMMENT ON COLUMN calls.status IS 'ok (transcribed and stored; scoring is its ow
 COMMENT ON COLUMN calls.queue IS 'The calls.csv queue column: checklist_rules in callqa.toml may route by it.';
 COMMENT ON COLUMN calls.checklist IS 'The calls.csv checklist column: the id of the checklist that scores this call, over any rule.';
 COMMENT ON COLUMN calls.transcript_settings IS 'JSON of the settings that shaped the transcript (beam size, language, compute type, initial prompt, channel roles).';
+COMMENT ON COLUMN calls.roles_confidence IS 'Mono calls split by voice: how sure the agent/customer roles are, 0 to 1 (below 0.15 the call carries a warning); NULL for stereo.';
 COMMENT ON COLUMN calls.score_error IS 'Why the checklist could not score the stored transcript (e.g. no phrases for its language); NULL once scored.';
 COMMENT ON COLUMN calls.error IS 'Why processing failed; NULL when status is ok.';
 COMMENT ON COLUMN calls.warnings IS 'Problems that did not stop processing (bad metadata, low confidence, ...).';

@@ -65,3 +65,27 @@ def test_a_two_voice_call_mixed_to_mono_gets_agent_and_customer_back():
             total += overlap
             right += overlap if s.speaker == turn.speaker else 0.0
     assert right / total >= 0.8, (right / total, heard.segments)
+
+
+def test_a_call_with_uncertain_roles_says_so_on_its_page(tmp_path):
+    from pathlib import Path
+
+    from pipeline.domain import CallMeta, CallResult, Recording, Segment, Transcript
+    from pipeline.report import render_reports
+    from pipeline.store import Store
+    from test_report import Page
+
+    db = tmp_path / "qa.duckdb"
+    with Store(db) as store:
+        for n, sure in enumerate((0.73, 0.08)):
+            rec = Recording(Path(f"m{n}.wav"), f"{n:064x}", 1, CallMeta(f"m{n}"))
+            store.write_call(CallResult(rec, "ok", channels=1, roles_confidence=sure, warnings=(
+                ("speaker roles uncertain (confidence 0.08): a mono recording split by voice; check "
+                 "who is the agent",) if sure < 0.15 else ()), transcript=Transcript(f"m{n}", "en", (
+                    Segment("agent", 0, 2, "hello"), Segment("customer", 2.5, 4, "hi")))), "r1")
+    render_reports(db, tmp_path / "out")
+    sure = Page((tmp_path / "out" / "calls" / "m0.html").read_text())
+    unsure = Page((tmp_path / "out" / "calls" / "m1.html").read_text())
+    assert sure.cards["Roles"] == "split by voice (mono), 73% sure"
+    assert unsure.cards["Roles"] == "split by voice (mono), 8% sure uncertain"
+    assert "speaker roles uncertain" in unsure.cards["Warnings"]

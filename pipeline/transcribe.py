@@ -22,6 +22,10 @@ from .vad import Span
 # Pause put between a side's speech spans when they are joined into one stream: long enough
 # for Whisper to end a sentence, short enough to waste no decoding.
 JOIN_GAP_S = 0.3
+# A pause between two words of one side this long ends a turn (segment). VAD spans bridge
+# shorter silences (vad.MIN_SILENCE_MS), so Whisper hears whole sentences; the turns come back
+# from the word times.
+TURN_PAUSE_S = 1.0
 
 # Whisper's default decoding retries a window at rising temperatures (0.2 ... 1.0) when the beam
 # result looks poor, and those retries draw words at random: the same call got another
@@ -125,7 +129,8 @@ def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
     clips = [span.cut(samples) for span in spans]
     words, detected = engine.transcribe(np.concatenate([p for clip in clips for p in (clip, gap)]), language)
     segments = []
-    for group in words_per_span(words, spans, [len(clip) / SAMPLE_RATE for clip in clips]):
+    groups = words_per_span(words, spans, [len(clip) / SAMPLE_RATE for clip in clips])
+    for group in (part for g in groups for part in split_at_pauses(g)):
         text = "".join(w.text for w in group).strip()
         if text:
             logprobs = [w.avg_logprob for w in group if w.avg_logprob is not None]
@@ -133,6 +138,19 @@ def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
                 "unknown", round(min(w.start for w in group), 3), round(max(w.end for w in group), 3), text,
                 round(sum(logprobs) / len(logprobs), 4) if logprobs else None))
     return segments, detected
+
+
+def split_at_pauses(words: list[Word], pause_s: float | None = None) -> list[list[Word]]:
+    """A span's words split where the speaker paused: a span may hold two turns of one side
+    with the other side's short reply between them, and each turn keeps its own time."""
+    pause_s = TURN_PAUSE_S if pause_s is None else pause_s
+    parts: list[list[Word]] = []
+    for word in words:
+        if parts and word.start - parts[-1][-1].end < pause_s:
+            parts[-1].append(word)
+        else:
+            parts.append([word])
+    return parts
 
 
 def words_per_span(words: list[Word], spans: list[Span], lengths: list[float]) -> list[list[Word]]:

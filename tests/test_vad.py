@@ -22,15 +22,20 @@ def call():
     return render_call(TURNS)
 
 
-def test_spans_follow_each_sides_turns(call):
+def test_spans_hold_each_sides_turns_and_nothing_else(call):
+    """Spans bridge pauses under 2 s (a side's turns around a short reply may share one, and
+    transcription splits them again at the speaker's pauses); each starts and ends at speech."""
     stereo, timeline = call
     for row, speaker in enumerate(("agent", "customer")):
         spans = speech_spans(stereo[row])
         truth = [t for t in timeline if t.speaker == speaker]
-        assert len(spans) == len(truth)
-        for span, turn in zip(spans, truth):
-            assert span.start == pytest.approx(turn.start, abs=0.3)
-            assert span.end == pytest.approx(turn.end, abs=0.3)
+        for turn in truth:
+            assert any(s.start <= turn.start + 0.3 and turn.end - 0.3 <= s.end for s in spans), turn
+        for span in spans:
+            inside = [t for t in truth if span.start - 0.5 <= t.start and t.end <= span.end + 1.0]
+            assert inside, span
+            assert span.start == pytest.approx(inside[0].start, abs=0.5)
+            assert span.end == pytest.approx(inside[-1].end, abs=1.0)  # 400 ms pad, the VAD's hangover
 
 
 def test_silence_and_hiss_have_no_speech():

@@ -14,6 +14,33 @@ from ..transcribe import TEMPERATURE, Word, mono_float32, pick_device, to_words,
 # is the same every run. Only then: a blocked repeat could misspell a name said twice.
 LOOP_COMPRESSION_RATIO = 2.4
 LOOP_NGRAM = 5
+# A short loop compresses less than that ("have a good day" three times over): the same three
+# words three times in one segment are a loop too.
+LOOP_WORDS, LOOP_TIMES = 3, 3
+
+
+def _key(word: str) -> str:
+    return word.strip(" .,!?;:").lower()
+
+
+def looping(words: list[str]) -> bool:
+    keys = [_key(w) for w in words]
+    grams = [tuple(keys[i:i + LOOP_WORDS]) for i in range(len(keys) - LOOP_WORDS + 1)]
+    return any(grams.count(g) >= LOOP_TIMES for g in set(grams))
+
+
+def unlooped(words: list) -> list:
+    """Words with each immediate repeat of a run of 2 to 6 words dropped ("have a good day,
+    have a good day" -> "have a good day,"): what the blocked re-decode could not prevent when
+    the repeats differ in case, and so in tokens."""
+    out: list = []
+    for w in words:
+        out.append(w)
+        for n in range(2, 7):
+            if len(out) >= 2 * n and [_key(x.word) for x in out[-n:]] == [_key(x.word) for x in out[-2 * n:-n]]:
+                del out[-n:]
+                break
+    return out
 
 
 class FasterWhisperEngine:
@@ -32,9 +59,14 @@ class FasterWhisperEngine:
     def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
         samples = mono_float32(samples)
         segments, detected = self._decode(samples, language, 0)
-        if self.loop_ngram and any(s.compression_ratio > LOOP_COMPRESSION_RATIO for s in segments):
+        def loops(segs) -> bool:
+            return any(s.compression_ratio > LOOP_COMPRESSION_RATIO or
+                       looping([w.word for w in s.words or ()]) for s in segs)
+
+        if self.loop_ngram and loops(segments):
             segments, detected = self._decode(samples, language, self.loop_ngram)
-        raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segments for w in s.words or ()]
+        raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segments
+               for w in (unlooped(list(s.words or ())) if self.loop_ngram else s.words or ())]
         return to_words(raw, len(samples)), detected
 
     def _decode(self, samples: np.ndarray, language: str | None, no_repeat_ngram_size: int) -> tuple[list, str]:

@@ -44,3 +44,18 @@ def test_the_size_limit_reason_shows_sizes_a_reader_can_tell_apart():
     assert over_size_limit(3072, 1024) == "file of 3072 MB is over the limit of 1024 MB"
     assert over_size_limit(1.04, 1) == "file of 1.04 MB is over the limit of 1 MB"
     assert over_size_limit(0.2, 0.001) == "file of 0.2 MB is over the limit of 0.001 MB"
+
+
+@pytest.mark.slow
+def test_a_half_second_file_and_an_overloaded_line_are_handled(tmp_path: Path, engine):
+    from pipeline.synth import Turn, render_call
+
+    short = write_phone_audio(np.zeros((2, 8000), np.float32) + np.float32(0.001), tmp_path / "short.wav")
+    result = transcribe_recording(recording(short), engine, CFG)
+    assert result.status == "failed" and result.error, result  # 0.5 s: a reason, not a crash
+    stereo, _ = render_call([Turn("agent", "Good afternoon, this is Anna from Sunrise."),
+                             Turn("customer", "Hello, yes, I can talk now.")])
+    loud = write_phone_audio(np.clip(stereo * 8.0, -0.4, 0.4), tmp_path / "clipped.wav")
+    result = transcribe_recording(recording(loud), engine, CFG)
+    assert result.status == "ok" and result.transcript is not None, result.error
+    assert {s.speaker for s in result.transcript.segments} == {"agent", "customer"}  # heard, badly

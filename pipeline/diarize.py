@@ -84,8 +84,8 @@ def smooth(labels: np.ndarray, width: int = SMOOTH) -> np.ndarray:
     """Each window takes the majority voice of itself and `width` neighbours either side."""
     out = labels.copy()
     for i in range(len(labels)):
-        window = labels[max(0, i - width):i + width + 1]
-        out[i] = int(window.mean() > 0.5) if window.mean() != 0.5 else labels[i]
+        share = labels[max(0, i - width):i + width + 1].mean()
+        out[i] = labels[i] if share == 0.5 else int(share > 0.5)
     return out
 
 

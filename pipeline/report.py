@@ -216,8 +216,8 @@ class _Renderer:
             for seg_idx in dict.fromkeys(q["seg_idx"] for q in item["quotes"]):
                 if seg_idx is not None:
                     evidence_for.setdefault(seg_idx, []).append(item)
-        metrics = metric_rows(call, self.norms) if call["talk_listen_ratio"] is not None or \
-            call["silence_share"] is not None else []
+        # A call with a call_metrics row (every transcribed one) always has its silence share.
+        metrics = metric_rows(call, self.norms) if call["silence_share"] is not None else []
         self._write(call_href(call["call_id"]), "call.html.j2", root="../", call=call, items=items,
                     metrics=metrics,
                     segments=[{**s, "evidence_for": evidence_for.get(s["idx"], [])} for s in segments])

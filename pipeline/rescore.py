@@ -91,11 +91,12 @@ def score_stored(store: Store, checklists: Checklists, only: str | None = None,
 
 def _score_batch(store: Store, checklist: Checklist, call_ids: Sequence[str]) -> tuple[int, dict[str, str]]:
     transcripts = store.transcripts(call_ids)
+    languages = {t.call_id: transcript_language(t) for t in transcripts}
     # A language the checklist has no phrases for fails that call alone, not the batch.
-    fits = [t for t in transcripts if transcript_language(t) in checklist.languages]
-    errors = {t.call_id: f"not scored by {checklist.id}: it has no {transcript_language(t)!r} "
+    fits = [t for t in transcripts if languages[t.call_id] in checklist.languages]
+    errors = {t.call_id: f"not scored by {checklist.id}: it has no {languages[t.call_id]!r} "
                          f"phrases (it covers {', '.join(checklist.languages)})"
-              for t in transcripts if transcript_language(t) not in checklist.languages}
+              for t in transcripts if languages[t.call_id] not in checklist.languages}
     scores = score_transcripts(fits, checklist)
     store.write_scores(scores, errors)
     return len(scores), errors

@@ -7,6 +7,7 @@ then among the checklists shipped inside the package, so callqa scores from any 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -48,7 +49,7 @@ class Checklists:
     rules: tuple[tuple[Rule, Checklist], ...] = ()
     extra: tuple[Checklist, ...] = ()  # shipped ones no rule names: a calls.csv column may
 
-    @property
+    @cached_property  # asked once per call routed by a calls.csv column
     def by_id(self) -> Mapping[str, Checklist]:
         every = [self.default, *(c for _, c in self.rules), *self.extra]
         return MappingProxyType({c.id: c for c in reversed(every)})

@@ -205,9 +205,8 @@ class Store:
                 con.execute(sql("insert_segments"), {"call_id": call_id, "segments": [
                     {"idx": i, "speaker": s.speaker, "start_s": s.start, "end_s": s.end, "text": s.text,
                      "avg_logprob": s.avg_logprob} for i, s in enumerate(result.transcript.segments)]})
-                metrics = conversation_metrics(result.transcript.segments,
-                                               result.audio_duration or result.transcript.duration)
-                con.execute(sql("insert_metrics"), {"call_id": call_id, **asdict(metrics)})
+                self._insert_metrics(con, call_id, result.transcript.segments,
+                                     result.audio_duration or result.transcript.duration)
             if result.score:
                 self._insert_scores(con, [replace(result.score, call_id=call_id)], now)
 
@@ -251,8 +250,7 @@ class Store:
             transcripts = self.transcripts(ids[start:start + batch])
             with self._transaction() as con:
                 for t in transcripts:
-                    con.execute(sql("insert_metrics"), {
-                        "call_id": t.call_id, **asdict(conversation_metrics(t.segments, t.duration))})
+                    self._insert_metrics(con, t.call_id, t.segments, t.duration)
         return len(ids)
 
     def scoring_candidates(self, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
@@ -269,6 +267,12 @@ class Store:
                 Segment(r["speaker"], r["start_s"], r["end_s"], r["text"], r["avg_logprob"]))
         return [Transcript(c, rows[c]["language"] or "unknown", tuple(by_call.get(c, ())),
                            rows[c]["duration_s"]) for c in call_ids if c in rows]
+
+    @staticmethod
+    def _insert_metrics(con: duckdb.DuckDBPyConnection, call_id: str, segments: Sequence[Segment],
+                        duration: float | None) -> None:
+        con.execute(sql("insert_metrics"), {"call_id": call_id,
+                                            **asdict(conversation_metrics(segments, duration))})
 
     @staticmethod
     def _delete_scores(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str], checklist_hash: str) -> None:

@@ -140,10 +140,9 @@ def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
     return segments, detected
 
 
-def split_at_pauses(words: list[Word], pause_s: float | None = None) -> list[list[Word]]:
+def split_at_pauses(words: list[Word], pause_s: float = TURN_PAUSE_S) -> list[list[Word]]:
     """A span's words split where the speaker paused: a span may hold two turns of one side
     with the other side's short reply between them, and each turn keeps its own time."""
-    pause_s = TURN_PAUSE_S if pause_s is None else pause_s
     parts: list[list[Word]] = []
     for word in words:
         if parts and word.start - parts[-1][-1].end < pause_s:

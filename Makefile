@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score train
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long train
 
 venv: $(STAMP)
 
@@ -54,6 +54,11 @@ eval-asr: venv sysdeps
 # stereo recordings mixed to mono and on synthetic two-voice calls (target at least 90 %).
 eval-diarize: venv sysdeps
 	$(BIN)/python bench/eval_diarize.py
+
+# A 3-hour stereo recording (built once in var/bench/long-call/) transcribed block by block:
+# peak RSS against the whole file decoded into memory (target under 2 GB); a few minutes of CPU.
+bench-long: venv sysdeps
+	$(BIN)/python bench/long_call.py
 
 # 10,000 stored transcripts read back from DuckDB and scored in batches, against one at a time
 # (target: under 60 s). The database is built once in var/bench/; figures in README, Development.

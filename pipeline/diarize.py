@@ -10,6 +10,7 @@ sure that is goes with the call.
 from __future__ import annotations
 
 import warnings
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,8 +40,9 @@ def _encoder():
     return VoiceEncoder("cpu", verbose=False)
 
 
-def embed_windows(samples: np.ndarray, spans: list[Span]) -> tuple[list[float], np.ndarray]:
-    """(window centres in seconds, unit embeddings) over the speech spans."""
+def embed_windows(samples: np.ndarray, spans: list[Span], offset: float = 0.0) -> tuple[list[float], np.ndarray]:
+    """(window centres in seconds, unit embeddings) over the speech spans; `samples` begin at
+    `offset` seconds into the call."""
     encoder = _encoder()
     from resemblyzer.audio import normalize_volume  # loaded by _encoder, without its warning
     centres, clips = [], []
@@ -49,7 +51,7 @@ def embed_windows(samples: np.ndarray, spans: list[Span]) -> tuple[list[float], 
         while True:
             end = min(t + WINDOW_S, span.end)
             if end - t >= 0.5:
-                clips.append(samples[int(t * SAMPLE_RATE):int(end * SAMPLE_RATE)])
+                clips.append(Span(t, end).cut(samples, offset))
                 centres.append((t + end) / 2)
             if end >= span.end:
                 break
@@ -66,8 +68,7 @@ def two_voices(vectors: np.ndarray, steps: int = 20) -> tuple[np.ndarray, float]
     (deterministic). Returns each window's voice and how far apart the voices are (0..2)."""
     if len(vectors) < 2:
         return np.zeros(len(vectors), int), 0.0
-    sims = vectors @ vectors.T
-    a, b = np.unravel_index(np.argmin(sims), sims.shape)
+    a, b = _farthest_pair(vectors)
     centres = vectors[[a, b]]
     for _ in range(steps):
         labels = np.argmax(vectors @ centres.T, axis=1)
@@ -80,6 +81,18 @@ def two_voices(vectors: np.ndarray, steps: int = 20) -> tuple[np.ndarray, float]
     return labels, float(1 - centres[0] @ centres[1])
 
 
+def _farthest_pair(vectors: np.ndarray, rows: int = 2048) -> tuple[int, int]:
+    """The two least similar windows, a block of rows at a time: a long call's full similarity
+    matrix would not fit in memory (40,000 windows in three hours)."""
+    best, pair = np.inf, (0, 0)
+    for first in range(0, len(vectors), rows):
+        sims = vectors[first:first + rows] @ vectors.T
+        i, j = np.unravel_index(np.argmin(sims), sims.shape)
+        if sims[i, j] < best:
+            best, pair = sims[i, j], (first + int(i), int(j))
+    return pair
+
+
 def smooth(labels: np.ndarray, width: int = SMOOTH) -> np.ndarray:
     """Each window takes the majority voice of itself and `width` neighbours either side."""
     out = labels.copy()
@@ -89,16 +102,17 @@ def smooth(labels: np.ndarray, width: int = SMOOTH) -> np.ndarray:
     return out
 
 
-def voice_turns(samples: np.ndarray, spans: list[Span]) -> tuple[list[VoiceTurn], float]:
-    """The spans cut where the voice changes, each with its voice; and the voices' distance."""
-    centres, vectors = embed_windows(samples, spans)
+def voice_turns(spans: list[Span], centres: list[float], vectors: np.ndarray) -> tuple[list[VoiceTurn], float]:
+    """The spans cut where the voice changes, each with its voice; and the voices' distance.
+    `centres` and `vectors` are the embedded windows of all the spans (embed_windows)."""
     if len(vectors) < 4:
         return [VoiceTurn(s, 0) for s in spans], 0.0
     labels, distance = two_voices(vectors)
     labels = smooth(labels)
     turns: list[VoiceTurn] = []
     for span in spans:
-        inside = [(c, int(v)) for c, v in zip(centres, labels) if span.start <= c <= span.end]
+        window = slice(bisect_left(centres, span.start), bisect_right(centres, span.end))  # centres ascend
+        inside = list(zip(centres[window], labels[window].tolist()))
         if not inside:
             turns.append(VoiceTurn(span, turns[-1].voice if turns else 0))
             continue

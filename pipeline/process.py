@@ -1,5 +1,8 @@
 """One recording through the stages: decode, transcribe each side, merge.
 
+The recording is read in blocks (audio.BLOCK_S), and each block's finished speech is
+transcribed before the next is decoded: memory stays bounded for a call of any length.
+
 Plain functions: the Prefect flow wraps them in tasks, `callqa score` calls them directly.
 Scoring is a pass of its own over the stored transcripts (rescore.py).
 A bad input never raises out of here: it becomes a failed CallResult with the reason.
@@ -8,15 +11,20 @@ Only TransientError escapes, so that the caller may retry.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from dataclasses import dataclass, replace
+from itertools import chain
+from typing import Callable, Iterator
 
-from .audio import decode
+import numpy as np
+
+from .audio import AudioFile, Block, blocks_of
 from .config import Config
 from .dialogue import label, merge_channels
 from .redact import redact
 from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
 from .transcribe import Engine, transcribe_spans
-from .vad import speech_spans
+from .vad import SpeechWindow, Tail
 
 MB = 1024 * 1024
 # Below this, a mono call's roles carry a warning. `make eval-diarize`: calls at 0.16 to 0.73 all
@@ -45,36 +53,69 @@ class Heard:
 
 
 def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> Heard:
-    """Each side's speech spans separately, then one dialogue. Stereo sides get their roles; a
-    mono call is split into two voices and the agent's found by its words (`diarize_mono`),
-    else it is one speaker, 'unknown'."""
+    """Audio already in memory (tests, evaluations), heard as a recording is read."""
+    return listen(lambda: blocks_of(audio), engine, cfg)
+
+
+def listen(read: Callable[[], Iterator[Block]], engine: Engine, cfg: Config) -> Heard:
+    """A recording, read block by block (`read` starts a reading), as one dialogue. Each side's
+    speech spans are transcribed separately; stereo sides get their roles; a mono call is split
+    into two voices and the agent's found by its words (`diarize_mono`), else it is one
+    speaker, 'unknown'."""
     language = None if cfg.language == "auto" else cfg.language
-    if len(audio.channels) == 1 and cfg.diarize_mono:
-        return _two_voices(audio.channels[0], engine, language)
-    roles = cfg.stereo_roles if len(audio.channels) == 2 else ("unknown",)
-    sides = []
-    for samples, role in zip(audio.channels, roles):
-        # A muted side has no speech spans, so Whisper never hears (and invents on) its silence.
-        segments, detected = transcribe_spans(engine, samples, speech_spans(samples), language)
-        # The first side with speech fixes the language for the other: one call, one language.
-        language = language or (detected if segments else None)
-        sides.append(label(segments, role))
-    return Heard(merge_channels(sides), language or "unknown")
+    blocks = read()
+    first = next(blocks, None)
+    if first is None:
+        return Heard((), language or "unknown")
+    blocks = chain([first], blocks)
+    if len(first.channels) == 1 and cfg.diarize_mono:
+        return _two_voices(blocks, read, engine, language)
+    roles = cfg.stereo_roles if len(first.channels) == 2 else ("unknown",)
+    windows = [SpeechWindow() for _ in roles]
+    sides: list[list[Segment]] = [[] for _ in roles]
+    for block in blocks:
+        for samples, window, side in zip(block.channels, windows, sides):
+            # A muted side has no speech spans, so Whisper never hears (and invents on) its silence.
+            buffer, offset, spans = window.feed(samples, block.last)
+            segments, detected = transcribe_spans(engine, buffer, spans, language, offset)
+            # The first speech heard fixes the language for the rest: one call, one language.
+            language = language or (detected if segments else None)
+            side.extend(segments)
+    return Heard(merge_channels([label(side, role) for side, role in zip(sides, roles)]), language or "unknown")
 
 
-def _two_voices(samples, engine: Engine, language: str | None) -> Heard:
-    from .diarize import agent_voice, voice_turns  # the voice encoder loads for mono calls only
+def _two_voices(blocks: Iterator[Block], read: Callable[[], Iterator[Block]], engine: Engine,
+                language: str | None) -> Heard:
+    """Two readings: the first finds the speech and embeds its voice, then the voices are told
+    apart over the whole call; the second transcribes each voice's turns."""
+    from .diarize import agent_voice, embed_windows, voice_turns  # the voice encoder loads for mono calls only
 
-    turns, distance = voice_turns(samples, speech_spans(samples))
-    segments, detected = transcribe_spans(engine, samples, [t.span for t in turns], language)
-    language = language or detected or "unknown"
+    window, spans, centres, vectors = SpeechWindow(), [], [], []
+    for block in blocks:
+        buffer, offset, done = window.feed(block.channels[0], block.last)
+        found, embedded = embed_windows(buffer, done, offset)
+        spans += done
+        centres += found
+        vectors.append(embedded)
+    turns, distance = voice_turns(spans, centres, np.concatenate(vectors))
+    segments: list[Segment] = []
+    tail, next_turn = Tail(), 0
+    for block in read():
+        tail.append(block.channels[0])
+        ready = next_turn
+        while ready < len(turns) and (block.last or turns[ready].span.end <= tail.end):
+            ready += 1
+        found, detected = transcribe_spans(engine, tail.samples, [t.span for t in turns[next_turn:ready]],
+                                           language, tail.offset)
+        language = language or (detected if found else None)
+        segments += found
+        next_turn = ready
+        tail.drop_before(turns[next_turn].span.start if next_turn < len(turns) else tail.end)
+    language = language or "unknown"
 
-    def voice(segment: Segment) -> int:
-        middle = (segment.start + segment.end) / 2
-        return min(turns, key=lambda t: 0 if t.span.start <= middle <= t.span.end
-                   else min(abs(t.span.start - middle), abs(t.span.end - middle))).voice
-
-    voices = [voice(s) for s in segments]
+    starts = [t.span.start for t in turns]
+    # Words stay inside the turn they were heard in, so a segment's middle finds its turn.
+    voices = [turns[max(0, bisect_right(starts, (s.start + s.end) / 2) - 1)].voice for s in segments]
     texts = {v: " ".join(s.text for s, sv in zip(segments, voices) if sv == v) for v in (0, 1)}
     agent, confidence = agent_voice(texts, voices[0] if voices else None, language, distance)
     labelled = tuple(replace(s, speaker="agent" if v == agent else "customer")
@@ -97,14 +138,15 @@ def redacted(segments: tuple[Segment, ...], cfg: Config) -> tuple[Segment, ...]:
 
 def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallResult:
     """The result's warnings are this stage's; the scan's stay on the Recording."""
-    warnings: list[str] = []
+    audio_file = None
     try:
         if rec.size > cfg.max_file_mb * MB:
             raise CallError(over_size_limit(rec.size / MB, cfg.max_file_mb))
-        audio, decoded = decode(rec.path, cfg.max_duration_min * 60)
-        warnings = list(decoded)
+        audio_file = AudioFile(rec.path, cfg.max_duration_min * 60)
         started = time.perf_counter()
-        heard = transcribe_audio(audio, engine, cfg)
+        heard = listen(audio_file.blocks, engine, cfg)
+        audio_file.check()
+        warnings = list(audio_file.warnings)
         segments, language = redacted(heard.segments, cfg), heard.language
         if heard.roles_confidence is not None and heard.roles_confidence < ROLES_SURE:
             warnings.append(f"speaker roles uncertain (confidence {heard.roles_confidence:.2f}): a mono "
@@ -113,15 +155,15 @@ def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallRes
     except TransientError:
         raise
     except CallError as exc:
-        return CallResult(rec, "failed", error=str(exc), warnings=tuple(warnings))
-    result = CallResult(rec, "ok", audio_duration=audio.duration, channels=len(audio.channels),
+        return CallResult(rec, "failed", error=str(exc), warnings=tuple(audio_file.warnings if audio_file else ()))
+    result = CallResult(rec, "ok", audio_duration=audio_file.duration, channels=audio_file.channels,
                         roles_confidence=heard.roles_confidence,
                         warnings=tuple(warnings),
                         transcription=TranscriptionInfo(engine.name, engine.model, language, seconds,
                                                         transcript_settings(cfg)))
     if not segments:
         return replace(result, status="failed", error="no speech recognised in the recording")
-    return replace(result, transcript=Transcript(rec.meta.call_id, language, segments, audio.duration))
+    return replace(result, transcript=Transcript(rec.meta.call_id, language, segments, audio_file.duration))
 
 
 def with_call_id(result: CallResult, call_id: str) -> CallResult:

@@ -19,9 +19,6 @@ from .config import Config, ConfigError
 from .domain import SAMPLE_RATE, Segment
 from .vad import Span
 
-# Pause put between a side's speech spans when they are joined into one stream: long enough
-# for Whisper to end a sentence, short enough to waste no decoding.
-JOIN_GAP_S = 0.3
 # A pause between two words of one side this long ends a turn (segment). VAD spans bridge
 # shorter silences (vad.MIN_SILENCE_MS), so Whisper hears whole sentences; the turns come back
 # from the word times.
@@ -116,18 +113,19 @@ def to_words(raw: Iterable[tuple[float, float, str, float | None]], n_samples: i
 
 
 def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
-                     language: str | None) -> tuple[list[Segment], str]:
-    """One side's speech spans -> one segment per span (speaker "unknown"), and the language.
+                     language: str | None, offset: float = 0.0) -> tuple[list[Segment], str]:
+    """One side's speech spans -> its turns as segments (speaker "unknown"), and the language.
+    `samples` begin at `offset` seconds into the call; the spans are timed in the call.
 
-    The spans are joined into one stream so Whisper hears each turn in the context of the
-    previous ones (tiny models guess far worse on short clips alone); word times then put every
-    word back into its span, so each turn keeps its real time in the call.
+    The spans are joined end to end into one stream, as faster-whisper's own VAD joins them, so
+    Whisper hears each turn in the context of the previous ones (tiny models guess far worse on
+    short clips alone; `make eval-asr` measured a pause put between spans worse on a bad line);
+    word times then put every word back into its span, so each turn keeps its real time.
     """
     if not spans:
         return [], language or ""
-    gap = np.zeros(int(JOIN_GAP_S * SAMPLE_RATE), np.float32)
-    clips = [span.cut(samples) for span in spans]
-    words, detected = engine.transcribe(np.concatenate([p for clip in clips for p in (clip, gap)]), language)
+    clips = [span.cut(samples, offset) for span in spans]
+    words, detected = engine.transcribe(np.concatenate(clips), language)
     segments = []
     groups = words_per_span(words, spans, [len(clip) / SAMPLE_RATE for clip in clips])
     for group in (part for g in groups for part in split_at_pauses(g)):
@@ -153,19 +151,13 @@ def split_at_pauses(words: list[Word], pause_s: float = TURN_PAUSE_S) -> list[li
 
 
 def words_per_span(words: list[Word], spans: list[Span], lengths: list[float]) -> list[list[Word]]:
-    """Words timed in the joined stream (each span's clip of the given length, then JOIN_GAP_S
-    of silence) -> each span's words, timed in the call and clamped inside the span.
-
-    A word goes to the clip its middle falls in; one in a gap (Whisper stretches a turn's last
-    word, or starts the next one early) goes to the nearer of the two clips around it.
-    """
-    starts = list(accumulate((length + JOIN_GAP_S for length in lengths[:-1]), initial=0.0))
+    """Words timed in the joined stream (each span's clip of the given length, end to end) ->
+    each span's words, timed in the call and clamped inside the span. A word goes to the clip
+    its middle falls in (Whisper stretches a turn's last word, or starts the next one early)."""
+    starts = list(accumulate(lengths[:-1], initial=0.0))
     groups: list[list[Word]] = [[] for _ in spans]
     for word in words:
-        middle = (word.start + word.end) / 2
-        i = max(bisect_right(starts, middle) - 1, 0)
-        if i + 1 < len(spans) and starts[i + 1] - middle < middle - (starts[i] + lengths[i]):
-            i += 1
+        i = max(bisect_right(starts, (word.start + word.end) / 2) - 1, 0)
         span, shift = spans[i], spans[i].start - starts[i]
         start = min(max(word.start + shift, span.start), span.end)
         groups[i].append(replace(word, start=start, end=min(max(word.end + shift, start), span.end)))

@@ -18,6 +18,8 @@ MAX_SPAN_S = 28.0  # one Whisper window is 30 s: a span never needs two
 # transcribe.py splits again at the speaker's pauses.
 MIN_SILENCE_MS = 2000
 PAD_MS = 400
+# A span ending this close to the end of the audio read so far may go on in the next block.
+OPEN_S = (MIN_SILENCE_MS + PAD_MS) / 1000 + 0.5
 
 
 @dataclass(frozen=True)
@@ -25,16 +27,66 @@ class Span:
     start: float  # seconds
     end: float
 
-    def cut(self, samples: np.ndarray) -> np.ndarray:
-        return samples[int(self.start * SAMPLE_RATE):int(self.end * SAMPLE_RATE)]
+    def cut(self, samples: np.ndarray, offset: float = 0.0) -> np.ndarray:
+        """This span of `samples`, whose first sample is at `offset` seconds."""
+        first = round(offset * SAMPLE_RATE)
+        return samples[max(0, int(self.start * SAMPLE_RATE) - first):int(self.end * SAMPLE_RATE) - first]
 
 
-def speech_spans(samples: np.ndarray, min_silence_ms: int = MIN_SILENCE_MS,
+def speech_spans(samples: np.ndarray, offset: float = 0.0, min_silence_ms: int = MIN_SILENCE_MS,
                  pad_ms: int = PAD_MS) -> list[Span]:
-    """Speech regions of one channel; pauses shorter than min_silence_ms stay inside a span."""
+    """Speech regions of one channel; pauses shorter than min_silence_ms stay inside a span.
+    Times are in seconds from `offset`, the time of the first sample."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms,
                          max_speech_duration_s=MAX_SPAN_S)
-    return [Span(round(t["start"] / SAMPLE_RATE, 3), round(t["end"] / SAMPLE_RATE, 3))
+    return [Span(round(offset + t["start"] / SAMPLE_RATE, 3),
+                 round(offset + min(t["end"], len(samples)) / SAMPLE_RATE, 3))  # never past the audio
             for t in get_speech_timestamps(np.ascontiguousarray(samples, dtype=np.float32), options)]
+
+
+class Tail:
+    """The end of a channel not yet used up: blocks are appended, the used part dropped."""
+
+    def __init__(self):
+        self.start = 0  # sample index of samples[0] in the recording
+        self.samples = np.zeros(0, np.float32)
+
+    @property
+    def offset(self) -> float:
+        return self.start / SAMPLE_RATE
+
+    @property
+    def end(self) -> float:
+        return (self.start + len(self.samples)) / SAMPLE_RATE
+
+    def append(self, samples: np.ndarray) -> None:
+        self.samples = np.concatenate([self.samples, samples]) if len(self.samples) else samples
+
+    def drop_before(self, seconds: float) -> None:
+        cut = min(max(0, round(seconds * SAMPLE_RATE) - self.start), len(self.samples))
+        self.samples, self.start = self.samples[cut:], self.start + cut
+
+
+class SpeechWindow:
+    """One channel's speech spans found block by block, each span once and whole.
+
+    Voice activity runs over the unused tail plus the new block; spans that end well before the
+    block's end are done, the rest (the speaker may go on) wait for the next block with their
+    samples. So memory holds a block and a span or so, however long the call.
+    """
+
+    def __init__(self):
+        self.tail = Tail()
+
+    def feed(self, samples: np.ndarray, last: bool) -> tuple[np.ndarray, float, list[Span]]:
+        """A new block -> (samples, the time of their first sample, the spans finished in them)."""
+        self.tail.append(samples)
+        buffer, offset, end = self.tail.samples, self.tail.offset, self.tail.end
+        spans = speech_spans(buffer, offset)
+        done = spans if last else [s for s in spans if s.end <= end - OPEN_S]
+        waiting = spans[len(done):]
+        # The samples kept give the next pass context, and hold every span still open.
+        self.tail.drop_before(min(waiting[0].start if waiting else end, end - OPEN_S))
+        return buffer, offset, done

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import decode
+from pipeline.audio import AudioFile, decode
 from pipeline.domain import SAMPLE_RATE, CallError
 from pipeline.synth import write_phone_audio
 
@@ -46,6 +46,23 @@ def test_mono_and_fake_stereo_are_one_channel(tmp_path: Path):
     fake, warnings = decode(write_phone_audio(same, tmp_path / "f.wav", encoding="pcm16", noise=0), 3600)
     assert len(fake.channels) == 1
     assert "same signal" in warnings[0]
+
+
+def test_a_recording_is_read_in_blocks_that_add_up_to_the_whole(tmp_path: Path):
+    """A long call never sits in memory whole: it comes in blocks, the last one marked."""
+    path = write_phone_audio(tone_call(3.5), tmp_path / "call.wav")
+    whole, _ = decode(path, 3600)
+    recording = AudioFile(path, 3600)
+    blocks = list(recording.blocks(block_s=1.0))
+    assert [b.start for b in blocks] == [0.0, 1.0, 2.0, 3.0]
+    assert [b.last for b in blocks] == [False, False, False, True]
+    assert all(len(b.channels[0]) == SAMPLE_RATE for b in blocks[:-1])
+    for i in (0, 1):
+        assert np.array_equal(np.concatenate([b.channels[i] for b in blocks]), whole.channels[i])
+    assert recording.duration == pytest.approx(whole.duration)
+    same = write_phone_audio(np.stack([tone_call()[0]] * 2), tmp_path / "f.wav", encoding="pcm16", noise=0)
+    fake = AudioFile(same, 3600)
+    assert all(len(b.channels) == 1 for b in fake.blocks(block_s=0.5)) and fake.channels == 1
 
 
 def test_bad_inputs_get_a_clear_reason(tmp_path: Path):

@@ -41,10 +41,14 @@ def test_with_no_words_to_go_by_the_first_voice_is_the_agent_and_nobody_is_sure(
 
 
 @pytest.mark.slow
-def test_a_two_voice_call_mixed_to_mono_gets_agent_and_customer_back():
+@pytest.mark.parametrize("block_s", [600.0, 6.0])
+def test_a_two_voice_call_mixed_to_mono_gets_agent_and_customer_back(block_s):
+    """In one block, and in blocks of 6 s as a long call is read: the voices are told apart
+    over the whole call either way."""
+    from pipeline.audio import blocks_of
     from pipeline.config import Config
     from pipeline.domain import Audio
-    from pipeline.process import transcribe_audio
+    from pipeline.process import listen
     from pipeline.synth import Turn, Voices, render_call
     from pipeline.transcribe import load_engine
 
@@ -55,7 +59,8 @@ def test_a_two_voice_call_mixed_to_mono_gets_agent_and_customer_back():
              Turn("agent", "Perfect, the technician will come on Thursday at ten. Have a nice day.")]
     stereo, timeline = render_call(turns, Voices(agent="en-us+david", customer="en-gb+Annie"))
     cfg = Config(device="cpu")
-    heard = transcribe_audio(Audio((stereo.mean(axis=0),), 16000, "pcm"), load_engine(cfg), cfg)
+    mono = Audio((stereo.mean(axis=0),), 16000, "pcm")
+    heard = listen(lambda: blocks_of(mono, block_s), load_engine(cfg), cfg)
     assert {s.speaker for s in heard.segments} == {"agent", "customer"}
     assert heard.roles_confidence is not None
     right = total = 0.0

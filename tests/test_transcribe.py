@@ -16,7 +16,7 @@ from pipeline.config import Config, ConfigError
 from pipeline.domain import SAMPLE_RATE
 from pipeline.process import transcribe_audio
 from pipeline.synth import speak, write_phone_audio
-from pipeline.transcribe import JOIN_GAP_S, Word, load_engine, transcribe_spans
+from pipeline.transcribe import Word, load_engine, transcribe_spans
 from pipeline.vad import Span, speech_spans
 
 ENGINES = ("faster-whisper", "openai-whisper")
@@ -88,32 +88,40 @@ class ScriptedEngine:
         return self.words, "en"
 
 
-# Four spans of 1.0, 0.5, 0.4 and 1.0 s: in the joined stream they lie at 0-1.0, 1.3-1.8,
-# 2.1-2.5 and 2.8-3.8, with JOIN_GAP_S of silence after each.
+# Four spans of 1.0, 0.5, 0.4 and 1.0 s: in the joined stream, end to end, they lie at 0-1.0,
+# 1.0-1.5, 1.5-1.9 and 1.9-2.9.
 SPANS = [Span(1.0, 2.0), Span(3.0, 3.5), Span(4.0, 4.4), Span(6.0, 7.0)]
 
 
 def test_words_go_back_to_their_spans_at_exact_times():
     engine = ScriptedEngine([
-        Word(0.1, 0.5, " Good", -0.2), Word(0.8, 1.1, " day.", -0.4),  # "day." runs into the gap
-        Word(1.05, 1.15, " Yes", -0.3),   # inside the gap, nearer the first span: was start 2.05 > end 2.0
-        Word(1.2, 1.5, " sure.", -0.1),   # starts early, in the gap before the second span
-        Word(1.82, 1.9, " Hmm", None),    # just after the second span
-        # nothing at all in the third span (2.1-2.5): it gives no segment
-        Word(2.6, 2.75, " Thank", -0.5),  # in the gap, nearer the fourth span than the third
-        Word(2.9, 3.2, " you.", -0.5), Word(3.7, 4.05, " Bye.", -0.5)])  # "Bye." overshoots the end
+        Word(0.1, 0.5, " Good", -0.2), Word(0.7, 1.1, " day.", -0.4),  # "day." runs past its clip
+        Word(1.0, 1.4, " sure.", -0.1),   # the second clip
+        Word(1.4, 1.55, " Hmm", None),    # its middle still in the second clip: clamped to its end
+        # nothing at all in the third clip (1.5-1.9): it gives no segment
+        Word(1.85, 2.05, " Thank", -0.5),  # its middle in the fourth clip
+        Word(2.1, 2.4, " you.", -0.5), Word(2.7, 3.05, " Bye.", -0.5)])  # "Bye." overshoots the end
     segments, language = transcribe_spans(engine, np.zeros(8 * SAMPLE_RATE, np.float32), SPANS, None)
     assert language == "en"
-    assert engine.heard == [pytest.approx(2.9 + 4 * JOIN_GAP_S)]  # one stream: every span, a gap after each
+    assert engine.heard == [pytest.approx(2.9)]  # one stream: every span, end to end
     assert [(s.speaker, s.start, s.end, s.text, s.avg_logprob) for s in segments] == [
-        ("unknown", 1.1, 2.0, "Good day. Yes", -0.3),
+        ("unknown", 1.1, 2.0, "Good day.", -0.3),
         ("unknown", 3.0, 3.5, "sure. Hmm", -0.1),
         ("unknown", 6.0, 7.0, "Thank you. Bye.", -0.5)]
 
 
+def test_samples_that_begin_later_in_the_call_keep_the_call_s_times():
+    """A block read from the middle of a long call: the spans are timed in the call."""
+    engine = ScriptedEngine([Word(0.1, 0.5, " Good", -0.2), Word(1.2, 1.4, " sure.", -0.1)])
+    later = [Span(s.start + 600, s.end + 600) for s in SPANS]
+    segments, _ = transcribe_spans(engine, np.zeros(8 * SAMPLE_RATE, np.float32), later, None, offset=600.0)
+    assert engine.heard == [pytest.approx(2.9)]
+    assert [(s.start, s.end, s.text) for s in segments] == [(601.1, 601.5, "Good"), (603.2, 603.4, "sure.")]
+
+
 def test_every_word_lands_inside_one_span_wherever_whisper_puts_it():
     rng = np.random.default_rng(7)
-    stream = 2.9 + 4 * JOIN_GAP_S
+    stream = 2.9
     for _ in range(200):
         starts = np.sort(rng.uniform(-0.1, stream + 0.1, rng.integers(1, 12)))
         words = [Word(float(t), float(t + rng.uniform(0, 0.6)), f" w{i}", None) for i, t in enumerate(starts)]

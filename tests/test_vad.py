@@ -4,10 +4,11 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.domain import SAMPLE_RATE, Audio
-from pipeline.process import transcribe_audio
+from pipeline.audio import BLOCK_S, blocks_of
+from pipeline.process import listen, transcribe_audio
 from pipeline.synth import Turn, render_call
 from pipeline.transcribe import load_engine
-from pipeline.vad import speech_spans
+from pipeline.vad import SpeechWindow, speech_spans
 
 TURNS = [
     Turn("agent", "Good afternoon, this is Anna from Sunrise."),
@@ -45,11 +46,13 @@ def test_silence_and_hiss_have_no_speech():
 
 
 @pytest.mark.slow
-def test_stereo_call_becomes_a_dialogue_in_real_time_order(call):
+@pytest.mark.parametrize("block_s", [BLOCK_S, 5.0])
+def test_stereo_call_becomes_a_dialogue_in_real_time_order(call, block_s):
+    """In one block, as most calls are read, and in blocks of 5 s, as a long call is."""
     stereo, timeline = call
     audio = Audio(channels=(stereo[0], stereo[1]), source_rate=SAMPLE_RATE, codec="pcm_f32le")
     cfg = Config(device="cpu")
-    heard = transcribe_audio(audio, load_engine(cfg), cfg)
+    heard = listen(lambda: blocks_of(audio, block_s), load_engine(cfg), cfg)
     segments, language = heard.segments, heard.language
     assert language == "en"
     assert [s.speaker for s in segments] == [t.speaker for t in timeline]
@@ -65,3 +68,24 @@ def test_a_muted_side_gives_no_words(call):
     cfg = Config(device="cpu")
     segments = transcribe_audio(audio, load_engine(cfg), cfg).segments
     assert [s.speaker for s in segments] == ["agent", "agent"]
+
+
+@pytest.mark.parametrize("block_s", [4.0, 7.5])
+def test_speech_found_block_by_block_is_each_span_once_and_whole(call, block_s):
+    """A long call is read in blocks: a span cut by a block's end waits for the next block, so
+    each turn is found once, whole, at the times the whole channel gives."""
+    stereo, timeline = call
+    size = int(block_s * SAMPLE_RATE)
+    for row in (0, 1):
+        window, found = SpeechWindow(), []
+        for start in range(0, stereo.shape[1], size):
+            buffer, offset, spans = window.feed(stereo[row, start:start + size], start + size >= stereo.shape[1])
+            for span in spans:
+                assert len(span.cut(buffer, offset)) == pytest.approx((span.end - span.start) * SAMPLE_RATE, abs=16)  # times in ms
+            found += spans
+        whole = speech_spans(stereo[row])
+        assert len(found) == len(whole)
+        for a, b in zip(found, whole):
+            assert a.start == pytest.approx(b.start, abs=0.3) and a.end == pytest.approx(b.end, abs=0.3)
+        assert all(a.end <= b.start for a, b in zip(found, found[1:]))  # nothing found twice
+        assert len(window.tail.samples) < 8 * SAMPLE_RATE  # what waits is a span or so, not the call

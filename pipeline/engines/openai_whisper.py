@@ -39,6 +39,8 @@ class OpenAIWhisperEngine:
             result = whisper.transcribe(
                 self._model, samples, language=language, beam_size=self._beam_size,
                 initial_prompt=self._initial_prompt, temperature=self.temperature,
+                # No loop guard in this engine (faster_whisper.py has one): no text carried over
+                # that could let a stuck window snowball.
                 condition_on_previous_text=False,
                 fp16=self.device == "cuda", verbose=None, word_timestamps=True)
         raw = [(w["start"], w["end"], w["word"], s["avg_logprob"])

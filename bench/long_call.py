@@ -3,7 +3,7 @@ whole file decoded into memory, in the same run.
 
     make bench-long           # or: .venv/bin/python bench/long_call.py [--hours 3]
 
-The recording: a demo call (examples/calls.yaml) rendered as a telephone line, padded with
+The recording: a demo call (examples/calls.yaml) in two voices, rendered as a telephone line, padded with
 line hiss to ten minutes, repeated for the length asked (sox `repeat`), 8 kHz mu-law stereo.
 Each run measures, in child processes so that neither counts the other's memory:
 - the pipeline, as `callqa score FILE` transcribes (ingest.read_recording, then
@@ -11,6 +11,7 @@ Each run measures, in child processes so that neither counts the other's memory:
   its time;
 - the baseline: the same file decoded whole into memory (audio.decode), as callqa did before it
   read recordings block by block.
+`--mono` mixes the sides into one channel first, so the call is split by voice (read twice).
 Target: peak RSS under 2 GB. Figures in README, Development; JSON in var/bench/long_call.json.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.domain import SAMPLE_RATE  # noqa: E402
-from pipeline.synth import Turn, render_call, write_phone_audio  # noqa: E402
+from pipeline.synth import Turn, Voices, render_call, write_phone_audio  # noqa: E402
 
 PIECE_S = 600
 FOLDER = ROOT / "var" / "bench" / "long-call"
@@ -64,7 +65,9 @@ print(json.dumps({"seconds": time.perf_counter() - started, "duration": audio.du
 def build(hours: float) -> tuple[Path, list]:
     """The long recording (kept between runs) and the timeline of one ten-minute piece."""
     call = yaml.safe_load((ROOT / "examples" / "calls.yaml").read_text(encoding="utf-8"))["calls"][0]
-    stereo, timeline = render_call([Turn(speaker, text, *extra) for speaker, text, *extra in call["turns"]])
+    # A man and a woman (eval_diarize.py's voices), so that the mono variant can be split by voice.
+    stereo, timeline = render_call([Turn(speaker, text, *extra) for speaker, text, *extra in call["turns"]],
+                                   Voices(agent="en-us+david", customer="en-gb+Annie"))
     path = FOLDER / f"long-{hours:g}h.wav"
     if not path.exists():
         FOLDER.mkdir(parents=True, exist_ok=True)
@@ -87,8 +90,14 @@ def measure(script: str, path: Path) -> tuple[dict, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hours", type=float, default=3.0)
+    parser.add_argument("--mono", action="store_true", help="both sides mixed into one channel, "
+                        "split again by voice")
     args = parser.parse_args()
     path, timeline = build(args.hours)
+    if args.mono:
+        stereo, path = path, path.with_name(path.stem + "-mono.wav")
+        if not path.exists():
+            subprocess.run(["sox", str(stereo), str(path), "remix", "1,2"], check=True)
     pieces = round(args.hours * 3600 / PIECE_S)
     started = time.perf_counter()
     heard, pipeline_mb = measure(PIPELINE, path)
@@ -107,9 +116,10 @@ def main() -> None:
         "ratio_rss": round(pipeline_mb / whole_mb, 2),
         "bench_seconds": round(time.perf_counter() - started, 1),
     }
-    (ROOT / "var" / "bench" / "long_call.json").write_text(json.dumps(figures, indent=2))
+    figures["mono"] = args.mono
+    (ROOT / "var" / "bench" / f"long_call{'_mono' if args.mono else ''}.json").write_text(json.dumps(figures, indent=2))
     p, w = figures["pipeline"], figures["whole_file_decoded"]
-    print(f"{path.name}: {heard['duration'] / 3600:.2f} h of 8 kHz mu-law stereo")
+    print(f"{path.name}: {heard['duration'] / 3600:.2f} h of 8 kHz mu-law {'mono' if args.mono else 'stereo'}")
     print(f"  pipeline (block by block)   peak RSS {p['peak_rss_mb']:5d} MB   {p['seconds']:7.1f} s "
           f"({p['x_real_time']}x real time); turns heard {found} of {p['turns']}, {len(segments)} segments"
           + (f"; error: {heard['error']}" if heard["error"] else ""))

@@ -1,16 +1,21 @@
 """The nightly run as a Prefect flow: ingest, transcribe and store (a task per call), then the
 scoring pass over every stored transcript its checklist has not scored, then report.
 
-The flow orchestrates; the work and the storage rules are in `pipeline`. DuckDB is written only
-from the flow's own process, one transaction per call, so a crash loses at most the call in flight.
+The flow orchestrates; the work and the storage rules are in `pipeline`. Calls are transcribed
+`workers` at a time, in threads or on Dask (`dask_address`), and come back to the flow: DuckDB is
+written only from the flow's own thread, one transaction per call, so a crash loses at most the
+calls in flight, which the next run takes again.
 """
 from __future__ import annotations
 
 import os
 import time
+from contextlib import nullcontext
 import uuid
+from dataclasses import replace
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 # `callqa run` without a server starts Prefect's temporary one, which gets 20 s by default; on a
 # busy 2-core machine it has needed more, and the run then failed before any work. Set before
@@ -20,9 +25,11 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.config import Config, build_config
-from pipeline.domain import CallResult, Recording, RunSummary, TransientError
+from pipeline.domain import CallResult, FileIdentity, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
 from pipeline.intake import select_new, store_call
 from pipeline.models import resolve_model
@@ -40,8 +47,8 @@ def _is_transient(task, task_run, state) -> bool:
 
 
 @task(cache_policy=NO_CACHE)
-def ingest(cfg: Config) -> Inbox:
-    return scan(cfg)
+def ingest(cfg: Config, known: dict[str, FileIdentity]) -> Inbox:
+    return scan(cfg, known=known)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient,
@@ -58,6 +65,41 @@ def score(store: Store, checklists: Checklists) -> ScoringSummary:
 @task(cache_policy=NO_CACHE)
 def render(db: Path, out: Path) -> Path:
     return render_reports(db, out)
+
+
+def task_runner(cfg: Config) -> TaskRunner:
+    """Threads in the flow's process (one model serves `workers` calls at once), or Dask."""
+    workers, threads = cfg.parallel
+    if not cfg.dask_address:
+        return ThreadPoolTaskRunner(max_workers=workers)
+    from prefect_dask import DaskTaskRunner  # distributed imports in seconds: only when asked for
+
+    if cfg.dask_address == "local":
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster",
+                              cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return DaskTaskRunner(address=cfg.dask_address)
+
+
+def transcribed(runner: TaskRunner, todo: list[Recording], cfg: Config) -> Iterator[CallResult]:
+    """Each recording's result as soon as it is done, in any order. A few calls wait ahead of
+    the workers, never all of them (their results would pile up in memory); only the flow's
+    thread, the caller, writes to DuckDB."""
+    workers, threads = cfg.parallel
+    if cfg.dask_address:  # a Dask worker process transcribes one call at a time
+        cfg = replace(cfg, workers=1, cpu_threads=threads if cfg.dask_address == "local" else cfg.cpu_threads)
+    queue, pending = iter(todo), {}
+    for rec in islice(queue, 2 * workers):
+        pending[runner.submit(transcribe, {"rec": rec, "cfg": cfg})] = rec
+    while pending:
+        future = next(as_completed(list(pending)))
+        rec = pending.pop(future)
+        for following in islice(queue, 1):
+            pending[runner.submit(transcribe, {"rec": following, "cfg": cfg})] = following
+        future.wait()  # done already; this sets its final state, which the API may not know yet
+        state = future.state
+        yield (state.result() if state.is_completed() else
+               CallResult(rec, "failed", error=f"transcription failed: {state.message}"))
 
 
 def _summary_markdown(s: RunSummary, cfg: Config) -> str:
@@ -79,30 +121,28 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     default = checklists.default
     log = get_run_logger()
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    found = ingest(cfg)
-    for warning in found.warnings:
-        log.warning(warning)
-
     ok = failed = 0
     audio_seconds = 0.0
     with Store(cfg.db) as store:
+        found = ingest(cfg, store.file_identities())
+        for warning in found.warnings:
+            log.warning(warning)
+        store.remember_files(found.hashed)
         store.upsert_managers(found.managers)
         todo = select_new(found, store.known_calls(), cfg.retry_failed)
         store.start_run(run_id, str(cfg.inbox), cfg.engine, str(resolve_model(cfg.model)), default.id,
                         default.version, warnings=found.warnings)
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
                  f"{len(found.unsettled)} still being copied")
-        for n, rec in enumerate(todo, start=1):
-            state = transcribe(rec, cfg, return_state=True)
-            result = (state.result() if state.is_completed() else
-                      CallResult(rec, "failed", error=f"transcription failed: {state.message}"))
-            result = store_call(store, result, run_id)
-            ok += result.status == "ok"
-            failed += result.status == "failed"
-            audio_seconds += result.audio_duration or 0.0
-            detail = (f"{len(result.transcript.segments)} segments" if result.transcript else result.error)
-            (log.info if result.status == "ok" else log.warning)(
-                f"[{n}/{len(todo)}] {rec.meta.call_id}: {result.status}, {detail}")
+        with task_runner(cfg) if todo else nullcontext() as runner:  # no cluster for no work
+            for n, result in enumerate(transcribed(runner, todo, cfg) if todo else (), start=1):
+                result = store_call(store, result, run_id)
+                ok += result.status == "ok"
+                failed += result.status == "failed"
+                audio_seconds += result.audio_duration or 0.0
+                detail = (f"{len(result.transcript.segments)} segments" if result.transcript else result.error)
+                (log.info if result.status == "ok" else log.warning)(
+                    f"[{n}/{len(todo)}] {result.recording.meta.call_id}: {result.status}, {detail}")
         scoring = score(store, checklists)
         log.info(scoring.describe())
         for call_id, why in scoring.failed.items():

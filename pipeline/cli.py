@@ -36,9 +36,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Settings are checked before Prefect starts, so a typo costs no flow run and no transcription;
     # values first, then files and models (preflight imports spaCy, Prefect takes seconds more).
     cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **settings)
+    from .intake import nothing_to_do
     from .preflight import preflight
+    from .transcribe import load_engine
 
-    preflight(cfg, load_model=True)
+    checklists = preflight(cfg)
+    idle = nothing_to_do(cfg, checklists)
+    if idle:  # said without starting Prefect or loading the model
+        print(idle)
+        return 0
+    load_engine(cfg)  # the model loads, or the run stops here with why
     from flows.nightly import nightly
 
     summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),

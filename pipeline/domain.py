@@ -43,6 +43,14 @@ class Manager:
 
 
 @dataclass(frozen=True)
+class FileIdentity:
+    """What an inbox file hashed to, and its size and mtime then: the same three, the same bytes."""
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Recording:
     path: Path
     sha256: str

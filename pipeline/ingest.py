@@ -13,13 +13,13 @@ import hashlib
 import io
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
 from .config import Config
-from .domain import CallMeta, Manager, Recording
+from .domain import CallMeta, FileIdentity, Manager, Recording
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".flac"}
 CALL_COLUMNS = ("file", "call_id", "manager_id", "started_at", "direction", "customer_phone", "queue",
@@ -37,6 +37,7 @@ class Inbox:
     managers: tuple[Manager, ...]
     warnings: tuple[str, ...]  # run warnings: the sidecars' problems, files left waiting
     unsettled: tuple[Path, ...] = ()  # still changing: left for a later run
+    hashed: Mapping[str, FileIdentity] = field(default_factory=dict)  # read this scan, by absolute path
 
 
 @dataclass(frozen=True)
@@ -180,20 +181,26 @@ def read_recording(path: Path, cfg: Config) -> Recording:
                         read_sidecars(cfg), cfg)
 
 
-def scan(cfg: Config, now: float | None = None) -> Inbox:
+def scan(cfg: Config, now: float | None = None, known: Mapping[str, FileIdentity] | None = None) -> Inbox:
     """Every settled audio file below the inbox. A file modified less than settle_seconds
-    before `now`, or one that changed while it was hashed, is being copied: left for later."""
+    before `now`, or one that changed while it was hashed, is being copied: left for later.
+    A file `known` by its absolute path with the same size and mtime is not read again."""
+    known = known or {}
     inbox = cfg.inbox
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     now = time.time() if now is None else now
     sidecars = read_sidecars(cfg)
     files = sorted(p for p in inbox.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    recordings, unsettled = [], []
+    recordings, unsettled, hashed = [], [], {}
     for path in files:
         rel = path.relative_to(inbox).as_posix()
         try:
             before = path.stat()
+            seen = known.get(str(path.resolve()))
+            if seen is not None and (seen.size, seen.mtime_ns) == (before.st_size, before.st_mtime_ns):
+                recordings.append(recording_of(path, seen.sha256, before.st_size, rel, sidecars, cfg))
+                continue
             if now - before.st_mtime < cfg.settle_seconds:
                 unsettled.append(path)
                 continue
@@ -204,6 +211,7 @@ def scan(cfg: Config, now: float | None = None) -> Inbox:
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             unsettled.append(path)
             continue
+        hashed[str(path.resolve())] = FileIdentity(before.st_size, before.st_mtime_ns, sha)
         recordings.append(recording_of(path, sha, before.st_size, rel, sidecars, cfg))
 
     warnings = list(sidecars.warnings)
@@ -214,4 +222,4 @@ def scan(cfg: Config, now: float | None = None) -> Inbox:
         warnings.append(f"{len(unsettled)} file(s) still being copied (changed less than "
                         f"{cfg.settle_seconds:g} s ago), left for the next run: "
                         f"{_named([p.relative_to(inbox).as_posix() for p in unsettled])}")
-    return Inbox(tuple(recordings), sidecars.managers, tuple(warnings), tuple(unsettled))
+    return Inbox(tuple(recordings), sidecars.managers, tuple(warnings), tuple(unsettled), hashed)

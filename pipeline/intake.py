@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .config import Config
 from .domain import CallResult, Recording
-from .ingest import Inbox
+from .ingest import Inbox, scan
 from .process import with_call_id
+from .rescore import plan
+from .routing import Checklists
 from .store import CallConflict, Store
 
 
@@ -21,6 +24,27 @@ def select_new(inbox: Inbox, known: dict[str, str], retry_failed: bool) -> list[
         seen.add(rec.sha256)
         todo.append(rec)
     return todo
+
+
+def nothing_to_do(cfg: Config, checklists: Checklists) -> str | None:
+    """Why a run would do nothing (no new recording, every transcript scored by its current
+    checklist, the reports there), or None. `callqa run` asks before it starts Prefect, so a
+    re-run over a processed inbox takes seconds: files known by path, size and mtime are not
+    read again."""
+    if not cfg.db.exists():  # a first run: work to do, and no database made before the model loads
+        return None
+    with Store(cfg.db) as store:
+        found = scan(cfg, known=store.file_identities())
+        store.remember_files(found.hashed)
+        if select_new(found, store.known_calls(), cfg.retry_failed):
+            return None
+        if plan(store.scoring_candidates(), checklists).todo:
+            return None
+    if not (cfg.out / "index.html").is_file():
+        return None
+    waiting = f"; {len(found.unsettled)} still being copied, left for the next run" if found.unsettled else ""
+    return (f"nothing new: {len(found.recordings)} recording(s) in the inbox already processed, every "
+            f"transcript scored{waiting}; report {(cfg.out / 'index.html').resolve()}")
 
 
 def store_call(store: Store, result: CallResult, run_id: str) -> CallResult:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .domain import CallError, CallResult, CallScore, Manager, RunSummary, Segment, Transcript
+from .domain import CallError, CallResult, CallScore, FileIdentity, Manager, RunSummary, Segment, Transcript
 from .metrics import conversation_metrics
 from .migrate import SQL_DIR, MigrationError, migrations, schema_version, upgrade
 
@@ -150,6 +150,17 @@ class Store:
     def known_calls(self) -> dict[str, str]:
         """sha256 -> status of every stored call: the inbox scan skips or retries by it."""
         return {r["sha256"]: r["status"] for r in self.query("known_calls")}
+
+    def file_identities(self) -> dict[str, FileIdentity]:
+        """Inbox files hashed before, by absolute path."""
+        return {r["path"]: FileIdentity(r["size"], r["mtime_ns"], r["sha256"]) for r in self.query("file_identities")}
+
+    def remember_files(self, hashed: Mapping[str, FileIdentity]) -> None:
+        if hashed:
+            with self._transaction() as con:
+                con.executemany(sql("remember_file"), [
+                    {"path": path, "size": f.size, "mtime_ns": f.mtime_ns, "sha256": f.sha256}
+                    for path, f in hashed.items()])
 
     def upsert_managers(self, managers: Iterable[Manager]) -> None:
         rows = [{"manager_id": m.manager_id, "name": m.name, "team": m.team} for m in managers]

@@ -67,8 +67,9 @@ _engines_lock = threading.Lock()  # flow tasks may run in threads: still one loa
 
 def load_engine(cfg: Config) -> Engine:
     """One instance per process per (engine, model, device, compute_type, beam_size,
-    initial_prompt): the model is loaded once, never per call."""
-    key = (cfg.engine, cfg.model, cfg.device, cfg.compute_type, cfg.beam_size, cfg.initial_prompt)
+    initial_prompt, parallelism): the model is loaded once, never per call; faster-whisper's
+    serves `workers` calls at once from as many threads."""
+    key = (cfg.engine, cfg.model, cfg.device, cfg.compute_type, cfg.beam_size, cfg.initial_prompt, cfg.parallel)
     with _engines_lock:
         if key not in _engines:
             if cfg.engine not in LOADERS:

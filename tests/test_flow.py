@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -92,9 +94,23 @@ def test_nightly_run_stores_scores_and_reports_and_is_idempotent(harness, inbox:
                           "(SELECT count(*) FROM item_results), (SELECT count(*) FROM call_scores)") == before
     assert rows(tmp_path, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == [(2,)]
 
+    # `callqa run` over the processed inbox: no Prefect, no model, no file read again.
+    code = ("import sys\nfrom pipeline import ingest\nfrom pipeline.cli import main\n"
+            "ingest.sha256_of = None  # a file hashed again would fail the run\n"
+            f"main(['run', '--inbox', {str(inbox)!r}, '--db', {str(tmp_path / 'qa.duckdb')!r}, "
+            f"'--out', {str(tmp_path / 'out')!r}, '--checklist', {str(CHECKLIST)!r}, '--settle-seconds', '0'])\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'flows', 'faster_whisper')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    said, imported = done.stdout.strip().splitlines()[-2:]
+    assert said.startswith("nothing new: 4 recording(s) in the inbox already processed") and imported == "[]"
+    (inbox / "day1" / "late.wav").write_bytes(b"not audio")  # one new file: the run is a real one again
+    assert run(inbox, tmp_path)["failed"] == 1
+
     # Each run publishes a copy for SQL readers (a reader holding it open: test_store.py).
     with duckdb.connect(str(tmp_path / "qa.published.duckdb"), read_only=True) as reader:
-        assert reader.execute("SELECT count(*) FROM latest_scores").fetchone() == (4,)
+        assert reader.execute("SELECT count(*) FROM latest_scores").fetchone() == (5,)  # with late.wav
 
 
 def assert_evidence_quotes_stored_segments(tmp_path: Path) -> None:

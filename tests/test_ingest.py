@@ -140,3 +140,21 @@ def test_one_file_gets_the_same_call_id_as_a_run_gives_it(tmp_path: Path):
     assert read_recording(named, cfg).meta.call_id == "1700000000.42"
     assert read_recording(listed, cfg).meta == scan(config(tmp_path / "sub")).recordings[0].meta
     assert read_recording(listed, cfg).meta.call_id == "PBX-7"
+
+
+def test_a_file_known_by_path_size_and_mtime_is_not_read_again(tmp_path: Path, monkeypatch):
+    from pipeline import ingest
+
+    age(write(tmp_path / "out-1-101-20261120-101500-1.wav", b"first call"), 600)
+    changed = age(write(tmp_path / "out-2-101-20261120-111500-2.wav", b"second call"), 600)
+    first = scan(config(tmp_path))
+    assert sorted(first.hashed) == sorted(str(p.resolve()) for p in tmp_path.glob("*.wav"))
+    changed.write_bytes(b"second call, re-recorded")  # another size and mtime: read again
+    age(changed, 600)
+    read = []
+    monkeypatch.setattr(ingest, "sha256_of", lambda path: read.append(path.name) or "new-sha")
+    again = scan(config(tmp_path), known=first.hashed)
+    assert read == [changed.name]
+    assert {r.meta.call_id: r.sha256 for r in again.recordings} == {
+        "1": first.recordings[0].sha256, "2": "new-sha"}
+    assert list(again.hashed) == [str(changed.resolve())]

@@ -86,6 +86,13 @@ class FasterWhisperEngine:
 
 def load(cfg: Config) -> FasterWhisperEngine:
     import ctranslate2
+    from threadpoolctl import threadpool_limits
+
+    # The mel features are a numpy product, which OpenBLAS splits over as many threads as
+    # OMP_NUM_THREADS says (a Dask worker sets 1, a shell leaves it unset): another split sums
+    # in another order, and the transcript changed. One thread in every process that
+    # transcribes: the same words from `callqa run`, a Dask worker, or a machine with more cores.
+    threadpool_limits(1, user_api="blas")
     from faster_whisper import WhisperModel
     from faster_whisper.utils import _MODELS, download_model
 
@@ -116,7 +123,9 @@ def load(cfg: Config) -> FasterWhisperEngine:
         raise ConfigError(f"config key 'compute_type': {compute_type!r} is not supported on {device} "
                           f"(supported: {', '.join(sorted(supported))})")
     try:
-        model = WhisperModel(str(path), device=device, compute_type=compute_type)  # ctranslate2 rejects a Path
+        workers, threads = cfg.parallel
+        model = WhisperModel(str(path), device=device, compute_type=compute_type,  # ctranslate2 rejects a Path
+                             cpu_threads=threads, num_workers=workers)
     except Exception as exc:  # no model.bin, a corrupt file, not a Whisper model: the setting's fault
         raise model_error(f"cannot load {path} with faster-whisper: {exc or type(exc).__name__}") from exc
     return FasterWhisperEngine(model, source, device, cfg)

@@ -129,3 +129,10 @@ ORDER BY c.call_id;
 -- The published copy for managers and BI: the customer's number masked, also in file names.
 UPDATE calls SET file_name = mask_phone_in(file_name, customer_phone), path = mask_phone_in(path, customer_phone),
                  customer_phone = masked_phone(customer_phone);
+
+-- name: file_identities
+SELECT path, size, mtime_ns, sha256 FROM file_identity;
+
+-- name: remember_file
+INSERT INTO file_identity (path, size, mtime_ns, sha256) VALUES ($path, $size, $mtime_ns, $sha256)
+ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256;

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .config import DEVICES, ENGINES, ConfigError, build_config, unknown_env
-from .domain import CallError
+from .domain import CallError, DatabaseBusy
 
 # Flags that map one-to-one onto Config keys (see config.py); None means "not given".
 SETTING_FLAGS = {
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"callqa: warning: {warning}", file=sys.stderr)
     try:
         return args.func(args)
-    except (CallError, ConfigError, FileNotFoundError) as exc:
+    except (CallError, ConfigError, FileNotFoundError, DatabaseBusy) as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
 

@@ -24,6 +24,10 @@ class TransientError(CallError):
     """A problem that may go away on retry (a file still being copied, say)."""
 
 
+class DatabaseBusy(RuntimeError):
+    """Another process holds the database file: DuckDB allows one writer, and no reader beside it."""
+
+
 @dataclass(frozen=True)
 class CallMeta:
     call_id: str

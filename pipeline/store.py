@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .domain import CallError, CallResult, CallScore, FileIdentity, Manager, RunSummary, Segment, Transcript
+from .domain import CallError, CallResult, CallScore, DatabaseBusy, FileIdentity, Manager, RunSummary, Segment, Transcript
 from .metrics import conversation_metrics
 from .migrate import SQL_DIR, MigrationError, migrations, schema_version, upgrade
 
@@ -98,7 +98,15 @@ class Store:
             raise FileNotFoundError(f"no callqa database at {path}")
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            self._con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            holder = re.search(r"PID (\d+)", str(exc))
+            raise DatabaseBusy(f"the database {path} is in use by another process"
+                               f"{f' (PID {holder.group(1)})' if holder else ''}, such as a callqa run "
+                               "that has not finished: wait for it, or read the published copy") from None
         self._lock = threading.Lock()
         if not read_only:
             try:

@@ -134,26 +134,37 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
                         default.version, warnings=found.warnings)
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
                  f"{len(found.unsettled)} still being copied")
+        clock = time.perf_counter
+        started, storage_s = clock(), 0.0
         with task_runner(cfg) if todo else nullcontext() as runner:  # no cluster for no work
             for n, result in enumerate(transcribed(runner, todo, cfg) if todo else (), start=1):
+                stored = clock()
                 result = store_call(store, result, run_id)
+                storage_s += clock() - stored
                 ok += result.status == "ok"
                 failed += result.status == "failed"
                 audio_seconds += result.audio_duration or 0.0
                 detail = (f"{len(result.transcript.segments)} segments" if result.transcript else result.error)
                 (log.info if result.status == "ok" else log.warning)(
                     f"[{n}/{len(todo)}] {result.recording.meta.call_id}: {result.status}, {detail}")
+        transcription_s, started = clock() - started, clock()
         scoring = score(store, checklists)
+        scoring_s = clock() - started
         log.info(scoring.describe())
         for call_id, why in scoring.failed.items():
             log.warning(f"{call_id}: {why}")
         summary = RunSummary(run_id, found=len(found.recordings), skipped=len(found.recordings) - len(todo),
                              ok=ok, failed=failed, audio_seconds=round(audio_seconds, 1), scored=scoring.total,
                              report=str((cfg.out / "index.html").resolve()),
-                             warnings=found.warnings, unsettled=len(found.unsettled))
+                             warnings=found.warnings, unsettled=len(found.unsettled),
+                             stages={"transcription": transcription_s, "storage": storage_s, "scoring": scoring_s})
         store.finish_run(summary)
+    started = clock()
     log.info(f"published for SQL readers: {publish(cfg.db, cfg.redact)}")
+    published, started = clock() - started, clock()
     render(cfg.db, cfg.out)
+    with Store(cfg.db) as store:
+        store.record_output_times(run_id, published, clock() - started)
     log.info(f"{summary.ok} transcribed, {summary.failed} failed, {summary.scored} scored, {summary.skipped} skipped, "
              f"{summary.unsettled} left for the next run; report {summary.report}")
     create_markdown_artifact(key="callqa-run-summary", markdown=_summary_markdown(summary, cfg),

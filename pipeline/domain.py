@@ -129,6 +129,7 @@ class TranscriptionInfo:
     language: str
     seconds: float  # wall time spent transcribing
     settings: Mapping[str, Any] = field(default_factory=dict)  # the options that shape the text
+    stages: Mapping[str, float] = field(default_factory=dict)  # seconds: decode, vad, asr, voices
 
 
 @dataclass(frozen=True)
@@ -158,3 +159,4 @@ class RunSummary:
     scored: int = 0  # stored transcripts the scoring pass scored (tonight's and any a checklist edit made stale)
     warnings: tuple[str, ...] = ()  # run-level: unreadable sidecars, rows without files, files left waiting
     unsettled: int = 0  # files still being copied, left for a later run
+    stages: Mapping[str, float] = field(default_factory=dict)  # seconds: transcription, storage, scoring

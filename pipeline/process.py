@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -50,6 +51,31 @@ class Heard:
     segments: tuple[Segment, ...]
     language: str
     roles_confidence: float | None = None  # mono calls split by voice: how sure the roles are
+    stages: Mapping[str, float] = field(default_factory=dict)  # seconds: decode, vad, asr, voices
+
+
+class Stopwatch:
+    """Seconds per stage of one call, summed over its blocks (`make bench` and calls.*_s)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def blocks(self, blocks: Iterator[Block]) -> Iterator[Block]:
+        """The blocks, each one's decoding timed."""
+        while True:
+            with self.stage("decode"):
+                block = next(blocks, None)
+            if block is None:
+                return
+            yield block
 
 
 def transcribe_audio(audio: Audio, engine: Engine, cfg: Config) -> Heard:
@@ -63,50 +89,58 @@ def listen(read: Callable[[], Iterator[Block]], engine: Engine, cfg: Config) -> 
     into two voices and the agent's found by its words (`diarize_mono`), else it is one
     speaker, 'unknown'."""
     language = None if cfg.language == "auto" else cfg.language
-    blocks = read()
+    watch = Stopwatch()
+    blocks = watch.blocks(read())
     first = next(blocks, None)
     if first is None:
-        return Heard((), language or "unknown")
+        return Heard((), language or "unknown", stages=watch.seconds)
     blocks = chain([first], blocks)
     if len(first.channels) == 1 and cfg.diarize_mono:
-        return _two_voices(blocks, read, engine, language)
+        return _two_voices(blocks, read, engine, language, watch)
     roles = cfg.stereo_roles if len(first.channels) == 2 else ("unknown",)
     windows = [SpeechWindow() for _ in roles]
     sides: list[list[Segment]] = [[] for _ in roles]
     for block in blocks:
         for samples, window, side in zip(block.channels, windows, sides):
             # A muted side has no speech spans, so Whisper never hears (and invents on) its silence.
-            buffer, offset, spans = window.feed(samples, block.last)
-            segments, detected = transcribe_spans(engine, buffer, spans, language, offset)
+            with watch.stage("vad"):
+                buffer, offset, spans = window.feed(samples, block.last)
+            with watch.stage("asr"):
+                segments, detected = transcribe_spans(engine, buffer, spans, language, offset)
             # The first speech heard fixes the language for the rest: one call, one language.
             language = language or (detected if segments else None)
             side.extend(segments)
-    return Heard(merge_channels([label(side, role) for side, role in zip(sides, roles)]), language or "unknown")
+    return Heard(merge_channels([label(side, role) for side, role in zip(sides, roles)]), language or "unknown",
+                 stages=watch.seconds)
 
 
 def _two_voices(blocks: Iterator[Block], read: Callable[[], Iterator[Block]], engine: Engine,
-                language: str | None) -> Heard:
+                language: str | None, watch: Stopwatch) -> Heard:
     """Two readings: the first finds the speech and embeds its voice, then the voices are told
     apart over the whole call; the second transcribes each voice's turns."""
     from .diarize import agent_voice, embed_windows, voice_turns  # the voice encoder loads for mono calls only
 
     window, spans, centres, vectors = SpeechWindow(), [], [], []
     for block in blocks:
-        buffer, offset, done = window.feed(block.channels[0], block.last)
-        found, embedded = embed_windows(buffer, done, offset)
+        with watch.stage("vad"):
+            buffer, offset, done = window.feed(block.channels[0], block.last)
+        with watch.stage("voices"):
+            found, embedded = embed_windows(buffer, done, offset)
         spans += done
         centres += found
         vectors.append(embedded)
-    turns, distance = voice_turns(spans, centres, np.concatenate(vectors))
+    with watch.stage("voices"):
+        turns, distance = voice_turns(spans, centres, np.concatenate(vectors))
     segments: list[Segment] = []
     tail, next_turn = Tail(), 0
-    for block in read():
+    for block in watch.blocks(read()):
         tail.append(block.channels[0])
         ready = next_turn
         while ready < len(turns) and (block.last or turns[ready].span.end <= tail.end):
             ready += 1
-        found, detected = transcribe_spans(engine, tail.samples, [t.span for t in turns[next_turn:ready]],
-                                           language, tail.offset)
+        with watch.stage("asr"):
+            found, detected = transcribe_spans(engine, tail.samples, [t.span for t in turns[next_turn:ready]],
+                                               language, tail.offset)
         language = language or (detected if found else None)
         segments += found
         next_turn = ready
@@ -120,7 +154,7 @@ def _two_voices(blocks: Iterator[Block], read: Callable[[], Iterator[Block]], en
     agent, confidence = agent_voice(texts, voices[0] if voices else None, language, distance)
     labelled = tuple(replace(s, speaker="agent" if v == agent else "customer")
                      for s, v in zip(segments, voices))
-    return Heard(labelled, language, confidence)
+    return Heard(labelled, language, confidence, watch.seconds)
 
 
 def transcript_settings(cfg: Config) -> dict:
@@ -160,7 +194,7 @@ def transcribe_recording(rec: Recording, engine: Engine, cfg: Config) -> CallRes
                         roles_confidence=heard.roles_confidence,
                         warnings=tuple(warnings),
                         transcription=TranscriptionInfo(engine.name, engine.model, language, seconds,
-                                                        transcript_settings(cfg)))
+                                                        transcript_settings(cfg), heard.stages))
     if not segments:
         return replace(result, status="failed", error="no speech recognised in the recording")
     return replace(result, transcript=Transcript(rec.meta.call_id, language, segments, audio_file.duration))

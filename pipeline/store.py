@@ -203,9 +203,15 @@ class Store:
                 "skipped": summary.skipped, "ok": summary.ok, "failed": summary.failed,
                 "scored": summary.scored,
                 "audio_seconds": summary.audio_seconds, "report_path": summary.report,
-                "error": error}).fetchone()
+                "error": error, **{f"{stage}_s": summary.stages.get(stage)
+                                   for stage in ("transcription", "storage", "scoring")}}).fetchone()
             if not updated:
                 raise KeyError(f"run {summary.run_id!r} was never started")
+
+    def record_output_times(self, run_id: str, publish_s: float, reports_s: float) -> None:
+        """After the run's database is published and its reports rendered."""
+        with self._transaction() as con:
+            con.execute(sql("run_output_times"), {"run_id": run_id, "publish_s": publish_s, "reports_s": reports_s})
 
     def write_call(self, result: CallResult, run_id: str) -> None:
         """Store one call (row, transcript, verdicts, score) atomically; idempotent.
@@ -318,6 +324,7 @@ class Store:
             "language": transcript.language if transcript else (info.language if info else None),
             "engine": info.engine if info else None, "model": info.model if info else None,
             "transcribe_s": info.seconds if info else None,
+            **{f"{stage}_s": info.stages.get(stage) if info else None for stage in ("decode", "vad", "asr", "voices")},
             "transcript_settings": json.dumps(dict(info.settings), sort_keys=True) if info else None,
             "roles_confidence": result.roles_confidence,
             "run_id": run_id, "processed_at": now,

@@ -24,8 +24,12 @@ ON CONFLICT (run_id) DO UPDATE SET
 
 -- name: finish_run
 UPDATE runs SET finished_at = $finished_at, found = $found, skipped = $skipped, ok = $ok,
-    failed = $failed, scored = $scored, audio_seconds = $audio_seconds, report_path = $report_path, error = $error
+    failed = $failed, scored = $scored, audio_seconds = $audio_seconds, report_path = $report_path, error = $error,
+    transcription_s = $transcription_s, storage_s = $storage_s, scoring_s = $scoring_s
 WHERE run_id = $run_id;
+
+-- name: run_output_times
+UPDATE runs SET publish_s = $publish_s, reports_s = $reports_s WHERE run_id = $run_id;
 
 -- name: calls_matching
 -- The stored calls a new write could collide with: same call_id or same bytes.
@@ -46,12 +50,12 @@ DELETE FROM call_scores WHERE list_contains($ids, call_id) AND checklist_hash = 
 -- name: insert_call
 INSERT INTO calls (call_id, sha256, path, file_name, size_bytes, manager_id, started_at, direction,
                    customer_phone, queue, checklist, status, error, warnings, duration_s, channels,
-                   language, engine, model, transcribe_s, transcript_settings, roles_confidence,
-                   run_id, processed_at)
+                   language, engine, model, transcribe_s, decode_s, vad_s, asr_s, voices_s,
+                   transcript_settings, roles_confidence, run_id, processed_at)
 VALUES ($call_id, $sha256, $path, $file_name, $size_bytes, $manager_id, $started_at, $direction,
         $customer_phone, $queue, $checklist, $status, $error, $warnings, $duration_s, $channels,
-        $language, $engine, $model, $transcribe_s, $transcript_settings, $roles_confidence,
-        $run_id, $processed_at);
+        $language, $engine, $model, $transcribe_s, $decode_s, $vad_s, $asr_s, $voices_s,
+        $transcript_settings, $roles_confidence, $run_id, $processed_at);
 
 -- name: insert_segments
 -- The whole transcript in one statement: $segments is a list of structs.

@@ -163,6 +163,11 @@ COMMENT ON COLUMN managers.name IS 'Display name.';
 COMMENT ON COLUMN managers.team IS 'Team or department; empty when unknown.';
 
 COMMENT ON TABLE runs IS 'One row per pipeline run (nightly or manual): what it found and did.';
+COMMENT ON COLUMN runs.transcription_s IS 'Wall-clock seconds from the first call submitted to the last one stored (workers transcribe side by side; storage_s is inside it).';
+COMMENT ON COLUMN runs.storage_s IS 'Seconds writing transcribed calls to the database.';
+COMMENT ON COLUMN runs.scoring_s IS 'Seconds of the scoring pass.';
+COMMENT ON COLUMN runs.publish_s IS 'Seconds writing the published read-only copy.';
+COMMENT ON COLUMN runs.reports_s IS 'Seconds rendering the HTML reports.';
 COMMENT ON COLUMN runs.run_id IS 'Identifier of the run; calls.run_id points here.';
 COMMENT ON COLUMN runs.started_at IS 'When the run started (UTC).';
 COMMENT ON COLUMN runs.finished_at IS 'When the run finished (UTC); NULL while running or if it crashed.';
@@ -203,9 +208,19 @@ COMMENT ON COLUMN calls.channels IS 'Audio channels: 2 usually means agent and c
 COMMENT ON COLUMN calls.language IS 'Language of the transcript (ISO code).';
 COMMENT ON COLUMN calls.engine IS 'Speech-to-text engine used.';
 COMMENT ON COLUMN calls.model IS 'Whisper model used.';
-COMMENT ON COLUMN calls.transcribe_s IS 'Wall-clock seconds spent transcribing.';
+COMMENT ON COLUMN calls.transcribe_s IS 'Wall-clock seconds from the first block read to the transcript: decode_s + vad_s + asr_s + voices_s and the rest.';
+COMMENT ON COLUMN calls.decode_s IS 'Seconds decoding the recording (PyAV, resampling to 16 kHz), both readings of a mono call.';
+COMMENT ON COLUMN calls.vad_s IS 'Seconds finding speech (Silero voice activity).';
+COMMENT ON COLUMN calls.asr_s IS 'Seconds in Whisper.';
+COMMENT ON COLUMN calls.voices_s IS 'Seconds telling two voices apart in a mono call (resemblyzer); NULL for stereo.';
 COMMENT ON COLUMN calls.run_id IS 'Run that processed the call (runs.run_id).';
 COMMENT ON COLUMN calls.processed_at IS 'When the call was stored (UTC).';
+
+COMMENT ON TABLE file_identity IS 'Inbox files already hashed: a file with the same path, size and mtime is not read again (a re-run over thousands of processed calls returns in seconds).';
+COMMENT ON COLUMN file_identity.path IS 'Absolute path of the inbox file.';
+COMMENT ON COLUMN file_identity.size IS 'Size in bytes when it was hashed.';
+COMMENT ON COLUMN file_identity.mtime_ns IS 'Modification time (ns since the epoch) when it was hashed.';
+COMMENT ON COLUMN file_identity.sha256 IS 'SHA-256 of its bytes: the recording''s identity (calls.sha256).';
 
 COMMENT ON TABLE call_metrics IS 'Conversation metrics of each transcribed call (pipeline/metrics.py), from segment times: who talked how long, monologues, silence, interruptions, speech rate. Per-side columns are NULL for mono calls.';
 COMMENT ON COLUMN call_metrics.call_id IS 'calls.call_id';

@@ -6,4 +6,3 @@ CREATE TABLE IF NOT EXISTS file_identity (
     mtime_ns BIGINT NOT NULL,
     sha256   VARCHAR NOT NULL
 );
-COMMENT ON TABLE file_identity IS 'Inbox files already hashed: path (absolute), size and mtime when hashed, and the SHA-256 that is the recording''s identity. A file with the same path, size and mtime is taken to have the same bytes.';

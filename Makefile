@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long train
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long bench bench-rerun train
 
 venv: $(STAMP)
 
@@ -54,6 +54,16 @@ eval-asr: venv sysdeps
 # stereo recordings mixed to mono and on synthetic two-voice calls (target at least 90 %).
 eval-diarize: venv sysdeps
 	$(BIN)/python bench/eval_diarize.py
+
+# Throughput end to end (bench/throughput.py): callqa run against a plain faster-whisper script
+# and the openai-whisper engine on the same synthesised calls (about 30 minutes of audio), per
+# stage, peak RSS, WER; then a re-run over 1,000 processed calls. Figures in README, Scaling out.
+bench: venv sysdeps
+	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/rerun.py
+
+bench-rerun: venv
+	$(BIN)/python bench/rerun.py
 
 # A 3-hour stereo recording (built once in var/bench/long-call/) transcribed block by block:
 # peak RSS against the whole file decoded into memory (target under 2 GB); a few minutes of CPU.

@@ -15,6 +15,7 @@ SETTING_FLAGS = {
     "--engine": dict(choices=ENGINES), "--model": {}, "--language": {}, "--device": dict(choices=DEVICES),
     "--compute-type": {}, "--beam-size": dict(type=int), "--initial-prompt": {},
     "--checklist": dict(type=Path), "--settle-seconds": dict(type=float),
+    "--workers": dict(type=int), "--dask-address": {},
 }
 
 

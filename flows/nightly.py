@@ -31,10 +31,10 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pipeline.config import Config, build_config
 from pipeline.domain import CallResult, FileIdentity, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
-from pipeline.intake import select_new, store_call
+from pipeline.intake import new_recordings, store_call
 from pipeline.models import resolve_model
 from pipeline.preflight import preflight
-from pipeline.process import transcribe_recording
+from pipeline.process import Stopwatch, transcribe_recording
 from pipeline.report import render_reports
 from pipeline.rescore import ScoringSummary, score_stored
 from pipeline.routing import Checklists
@@ -48,7 +48,7 @@ def _is_transient(task, task_run, state) -> bool:
 
 @task(cache_policy=NO_CACHE)
 def ingest(cfg: Config, known: dict[str, FileIdentity]) -> Inbox:
-    return scan(cfg, known=known)
+    return scan(cfg, known)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=_is_transient,
@@ -123,33 +123,29 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     ok = failed = 0
     audio_seconds = 0.0
+    watch = Stopwatch()
     with Store(cfg.db) as store:
-        found = ingest(cfg, store.file_identities())
+        found, todo = new_recordings(store, cfg, ingest)
         for warning in found.warnings:
             log.warning(warning)
-        store.remember_files(found.hashed)
         store.upsert_managers(found.managers)
-        todo = select_new(found, store.known_calls(), cfg.retry_failed)
         store.start_run(run_id, str(cfg.inbox), cfg.engine, str(resolve_model(cfg.model)), default.id,
                         default.version, warnings=found.warnings)
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
                  f"{len(found.unsettled)} still being copied")
-        clock = time.perf_counter
-        started, storage_s = clock(), 0.0
-        with task_runner(cfg) if todo else nullcontext() as runner:  # no cluster for no work
-            for n, result in enumerate(transcribed(runner, todo, cfg) if todo else (), start=1):
-                stored = clock()
-                result = store_call(store, result, run_id)
-                storage_s += clock() - stored
+        runner = task_runner(cfg) if todo else nullcontext()  # no cluster for no work
+        with watch.stage("transcription"), runner as runner:
+            for n, result in enumerate(transcribed(runner, todo, cfg), start=1):
+                with watch.stage("storage"):
+                    result = store_call(store, result, run_id)
                 ok += result.status == "ok"
                 failed += result.status == "failed"
                 audio_seconds += result.audio_duration or 0.0
                 detail = (f"{len(result.transcript.segments)} segments" if result.transcript else result.error)
                 (log.info if result.status == "ok" else log.warning)(
                     f"[{n}/{len(todo)}] {result.recording.meta.call_id}: {result.status}, {detail}")
-        transcription_s, started = clock() - started, clock()
-        scoring = score(store, checklists)
-        scoring_s = clock() - started
+        with watch.stage("scoring"):
+            scoring = score(store, checklists)
         log.info(scoring.describe())
         for call_id, why in scoring.failed.items():
             log.warning(f"{call_id}: {why}")
@@ -157,14 +153,14 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
                              ok=ok, failed=failed, audio_seconds=round(audio_seconds, 1), scored=scoring.total,
                              report=str((cfg.out / "index.html").resolve()),
                              warnings=found.warnings, unsettled=len(found.unsettled),
-                             stages={"transcription": transcription_s, "storage": storage_s, "scoring": scoring_s})
+                             stages=dict(watch.seconds))
         store.finish_run(summary)
-    started = clock()
-    log.info(f"published for SQL readers: {publish(cfg.db, cfg.redact)}")
-    published, started = clock() - started, clock()
-    render(cfg.db, cfg.out)
+    with watch.stage("publish"):
+        log.info(f"published for SQL readers: {publish(cfg.db, cfg.redact)}")
+    with watch.stage("reports"):
+        render(cfg.db, cfg.out)
     with Store(cfg.db) as store:
-        store.record_output_times(run_id, published, clock() - started)
+        store.record_output_times(run_id, watch.seconds["publish"], watch.seconds["reports"])
     log.info(f"{summary.ok} transcribed, {summary.failed} failed, {summary.scored} scored, {summary.skipped} skipped, "
              f"{summary.unsettled} left for the next run; report {summary.report}")
     create_markdown_artifact(key="callqa-run-summary", markdown=_summary_markdown(summary, cfg),

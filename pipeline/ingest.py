@@ -181,7 +181,7 @@ def read_recording(path: Path, cfg: Config) -> Recording:
                         read_sidecars(cfg), cfg)
 
 
-def scan(cfg: Config, now: float | None = None, known: Mapping[str, FileIdentity] | None = None) -> Inbox:
+def scan(cfg: Config, known: Mapping[str, FileIdentity] | None = None, now: float | None = None) -> Inbox:
     """Every settled audio file below the inbox. A file modified less than settle_seconds
     before `now`, or one that changed while it was hashed, is being copied: left for later.
     A file `known` by its absolute path with the same size and mtime is not read again."""

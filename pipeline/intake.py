@@ -4,9 +4,10 @@ stored is recorded as failed with the reason)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable, Mapping
 
 from .config import Config
-from .domain import CallResult, Recording
+from .domain import CallResult, FileIdentity, Recording
 from .ingest import Inbox, scan
 from .process import with_call_id
 from .rescore import plan
@@ -26,17 +27,25 @@ def select_new(inbox: Inbox, known: dict[str, str], retry_failed: bool) -> list[
     return todo
 
 
+def new_recordings(store: Store, cfg: Config,
+                   scanner: Callable[[Config, Mapping[str, FileIdentity]], Inbox] = scan) -> tuple[Inbox, list[Recording]]:
+    """The inbox scanned (files the store knows by path, size and mtime are not read again), the
+    identities of the files read remembered, and the recordings to process. `scanner` is
+    ingest.scan or the flow's task around it."""
+    found = scanner(cfg, store.file_identities())
+    store.remember_files(found.hashed)
+    return found, select_new(found, store.known_calls(), cfg.retry_failed)
+
+
 def nothing_to_do(cfg: Config, checklists: Checklists) -> str | None:
     """Why a run would do nothing (no new recording, every transcript scored by its current
     checklist, the reports there), or None. `callqa run` asks before it starts Prefect, so a
-    re-run over a processed inbox takes seconds: files known by path, size and mtime are not
-    read again."""
+    re-run over a processed inbox takes seconds."""
     if not cfg.db.exists():  # a first run: work to do, and no database made before the model loads
         return None
     with Store(cfg.db) as store:
-        found = scan(cfg, known=store.file_identities())
-        store.remember_files(found.hashed)
-        if select_new(found, store.known_calls(), cfg.retry_failed):
+        found, todo = new_recordings(store, cfg)
+        if todo:
             return None
         if plan(store.scoring_candidates(), checklists).todo:
             return None

@@ -14,6 +14,15 @@ REPO = Path(__file__).resolve().parent.parent
 # needed more. The flow tests open prefect_test_harness with server_startup_timeout=None, so it
 # reads PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, which importing flows.nightly sets.
 
+
+@pytest.fixture(scope="module")
+def harness():
+    """A temporary Prefect server for one test module's flow runs."""
+    from prefect.testing.utilities import prefect_test_harness  # only the flow tests pay for Prefect
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
+
 # Two short calls by different managers: one that passes the opening items, one that fails them.
 GOOD_CALL = [
     Turn("agent", "Good afternoon, my name is Anna, I am calling from Sunrise company. Is this a good time to talk?"),

@@ -11,19 +11,12 @@ import pytest
 from markupsafe import escape
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly import nightly
 from pipeline.config import ConfigError
 
 pytestmark = pytest.mark.slow
 CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "sales_call.yaml"
-
-
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=None):
-        yield
 
 
 @pytest.fixture

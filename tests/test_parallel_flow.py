@@ -7,18 +7,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly import nightly
 
 pytestmark = pytest.mark.slow
 CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "sales_call.yaml"
-
-
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=None):
-        yield
 
 
 @pytest.fixture

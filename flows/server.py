@@ -8,13 +8,7 @@ and stops it when serving ends.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -22,14 +16,11 @@ from typing import Any, Iterator
 
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, Schedule
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from flows.local_server import LocalServer, configured_api_url
 from flows.nightly import nightly
 from pipeline.config import Config
-
-# A first start creates and migrates the server's database: tens of seconds on a busy machine.
-START_TIMEOUT_S = 180.0
-STOP_TIMEOUT_S = 30.0
 
 
 class _Runner(Runner):
@@ -40,10 +31,6 @@ class _Runner(Runner):
         if not callable(on_sigint):  # SIGINT ignored (nohup): stop all the same
             raise KeyboardInterrupt
         on_sigint(signum, frame)
-
-
-class ServerError(RuntimeError):
-    """The local Prefect server did not come up; the message names its log."""
 
 
 def server_home(cfg: Config) -> Path:
@@ -57,71 +44,18 @@ def schedule(cfg: Config) -> Schedule:
     return Cron(cfg.schedule_cron, timezone=cfg.timezone)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM even if callqa is killed with no chance to clean up."""
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """SIGTERM to the server's own process group (uvicorn shuts down gracefully), then SIGKILL."""
-    for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(server.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            server.wait(wait_s)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @contextmanager
 def prefect_server(home: Path) -> Iterator[str]:
     """The API URL of the server PREFECT_API_URL names; without one, a local server started in
     `home` for the duration of the block."""
-    if url := get_current_settings().api.url:
+    if url := configured_api_url():
         yield url
         return
-    home.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    log_path = home / "server.log"
-    with open(log_path, "ab") as log:
-        # Its own session: Ctrl-C reaches callqa alone, which stops serving before the server.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise ServerError(f"the local Prefect server did not start; see {log_path}")
-            time.sleep(0.5)
+    with LocalServer(temporary=False, home=home, log_path=home / "server.log") as server:
+        url = server.url
         print(f"Started a local Prefect server at {url}; its state and log are in {home}", flush=True)
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield url
-    finally:
-        _stop(server)
 
 
 def serve_nightly(cfg: Config, parameters: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 from .config import DEVICES, ENGINES, ConfigError, build_config, unknown_env
@@ -13,7 +14,7 @@ from .domain import CallError, DatabaseBusy
 # Flags that map one-to-one onto Config keys (see config.py); None means "not given".
 SETTING_FLAGS = {
     "--engine": dict(choices=ENGINES), "--model": {}, "--language": {}, "--device": dict(choices=DEVICES),
-    "--compute-type": {}, "--beam-size": dict(type=int), "--initial-prompt": {},
+    "--compute-type": {}, "--beam-size": dict(type=int), "--batch-size": dict(type=int), "--initial-prompt": {},
     "--checklist": dict(type=Path), "--settle-seconds": dict(type=float),
     "--workers": dict(type=int), "--dask-address": {},
 }
@@ -34,23 +35,50 @@ def _settings(args: argparse.Namespace, *keys: str) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args, "retry_failed")
-    # Settings are checked before Prefect starts, so a typo costs no flow run and no transcription;
-    # values first, then files and models (preflight imports spaCy, Prefect takes seconds more).
+    # Values are checked before anything starts; files and models (preflight) before any flow run
+    # or transcription, and a server already starting is stopped again.
     cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out, **settings)
-    from .intake import nothing_to_do
+    from .intake import has_new_recordings, nothing_to_do
     from .preflight import preflight
     from .transcribe import load_engine
 
-    checklists = preflight(cfg)
-    idle = nothing_to_do(cfg, checklists)
-    if idle:  # said without starting Prefect or loading the model
-        print(idle)
-        return 0
-    load_engine(cfg)  # the model loads, or the run stops here with why
-    from flows.nightly import nightly
+    def temporary_server():
+        """Without PREFECT_API_URL, a Prefect server for this run alone, started at once."""
+        from flows.local_server import LocalServer, configured_api_url
 
-    summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
-                      config_file=_str(args.config), settings=settings)
+        if configured_api_url():
+            return None
+        server = stack.enter_context(LocalServer(temporary=True))
+        server.start()
+        return server
+
+    with ExitStack() as stack:
+        # The server takes the longest to start: when there are new recordings it starts first
+        # and comes up while the checklists and the model load. A run with nothing to do never
+        # starts it, nor imports Prefect.
+        new = has_new_recordings(cfg)
+        server = temporary_server() if new else None
+        checklists = preflight(cfg)
+        if not new:
+            idle = nothing_to_do(cfg, checklists)
+            if idle:
+                print(idle)
+                return 0
+            server = temporary_server()
+        load_engine(cfg)  # the model loads, or the run stops here with why
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        from flows.local_server import ServerError
+        from flows.nightly import nightly
+
+        try:
+            api = temporary_settings(updates={PREFECT_API_URL: server.url}) if server else nullcontext()
+        except ServerError as exc:
+            print(f"callqa: {exc}", file=sys.stderr)
+            return 1
+        with api:
+            summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
+                              config_file=_str(args.config), settings=settings)
     print(f"{summary['ok']} transcribed, {summary['failed']} failed, {summary['scored']} scored, "
           f"{summary['skipped']} already done")
     print(f"Report: {summary['report']}")
@@ -63,7 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cfg = build_config(args.config, inbox=args.inbox, db=args.db, out=args.out,
                        schedule_interval_s=args.schedule_interval_s, **_settings(args))
     preflight(cfg)
-    from flows.server import ServerError, serve_nightly
+    from flows.local_server import ServerError
+    from flows.server import serve_nightly
 
     params = {"inbox": str(cfg.inbox.resolve()), "db": str(cfg.db.resolve()), "out": str(cfg.out.resolve()),
               "config_file": _str(args.config), "settings": _settings(args)}

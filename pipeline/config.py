@@ -103,6 +103,9 @@ class Config:
     device: str = "auto"
     compute_type: str = "auto"  # faster-whisper: int8 on CPU, float16 on CUDA
     beam_size: int = 5
+    # Speech chunks (up to 30 s each, both sides of a call) decoded at once; batching is worth
+    # more than threads on a CPU, and a GPU wants more.
+    batch_size: int = 16
     # Calls transcribed at once, each with cpu_threads threads; 0 = one call per core, one
     # thread each (`make bench` measured it faster than one call on all the cores).
     workers: int = 0
@@ -220,6 +223,8 @@ def _validate(cfg: Config) -> Config:
               "use '' (no Dask), 'local' or an address such as 'tcp://10.0.0.5:8786'")
     if cfg.beam_size < 1:
         _fail("beam_size", f"{cfg.beam_size} is below 1", "use 1 (greedy) or more; the default is 5")
+    if cfg.batch_size < 1:
+        _fail("batch_size", f"{cfg.batch_size} is below 1", "use 1 (one chunk at a time) or more; the default is 16")
     for key in ("max_file_mb", "max_duration_min"):
         if getattr(cfg, key) <= 0:
             _fail(key, f"{getattr(cfg, key):g} is not above 0",

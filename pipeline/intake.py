@@ -37,6 +37,15 @@ def new_recordings(store: Store, cfg: Config,
     return found, select_new(found, store.known_calls(), cfg.retry_failed)
 
 
+def has_new_recordings(cfg: Config) -> bool:
+    """Whether the inbox holds recordings to transcribe (a first run's always does). `callqa run`
+    asks first, and starts the Prefect server while the checklists and the model load."""
+    if not cfg.db.exists():
+        return True
+    with Store(cfg.db) as store:
+        return bool(new_recordings(store, cfg)[1])
+
+
 def nothing_to_do(cfg: Config, checklists: Checklists) -> str | None:
     """Why a run would do nothing (no new recording, every transcript scored by its current
     checklist, the reports there), or None. `callqa run` asks before it starts Prefect, so a

@@ -24,7 +24,7 @@ from .config import Config
 from .dialogue import label, merge_channels
 from .redact import redact
 from .domain import Audio, CallError, CallResult, Recording, Segment, Transcript, TranscriptionInfo, TransientError
-from .transcribe import Engine, transcribe_spans
+from .transcribe import Engine, transcribe_sides, transcribe_spans
 from .vad import SpeechWindow, Tail
 
 MB = 1024 * 1024
@@ -101,14 +101,14 @@ def listen(read: Callable[[], Iterator[Block]], engine: Engine, cfg: Config) -> 
     windows = [SpeechWindow() for _ in roles]
     sides: list[list[Segment]] = [[] for _ in roles]
     for block in blocks:
-        for samples, window, side in zip(block.channels, windows, sides):
-            # A muted side has no speech spans, so Whisper never hears (and invents on) its silence.
-            with watch.stage("vad"):
-                buffer, offset, spans = window.feed(samples, block.last)
-            with watch.stage("asr"):
-                segments, detected = transcribe_spans(engine, buffer, spans, language, offset)
-            # The first speech heard fixes the language for the rest: one call, one language.
-            language = language or (detected if segments else None)
+        # A muted side has no speech spans, so Whisper never hears (and invents on) its silence.
+        with watch.stage("vad"):
+            speech = [window.feed(samples, block.last) for samples, window in zip(block.channels, windows)]
+        with watch.stage("asr"):  # both sides' speech of the block as one batch
+            heard, detected = transcribe_sides(engine, speech, language)
+        # The first speech heard fixes the language for the rest: one call, one language.
+        language = language or (detected if any(heard) else None)
+        for side, segments in zip(sides, heard):
             side.extend(segments)
     return Heard(merge_channels([label(side, role) for side, role in zip(sides, roles)]), language or "unknown",
                  stages=watch.seconds)
@@ -123,10 +123,10 @@ def _two_voices(blocks: Iterator[Block], read: Callable[[], Iterator[Block]], en
     window, spans, centres, vectors = SpeechWindow(), [], [], []
     for block in blocks:
         with watch.stage("vad"):
-            buffer, offset, done = window.feed(block.channels[0], block.last)
+            speech = window.feed(block.channels[0], block.last)
         with watch.stage("voices"):
-            found, embedded = embed_windows(buffer, done, offset)
-        spans += done
+            found, embedded = embed_windows(speech.samples, speech.spans, speech.offset)
+        spans += speech.spans
         centres += found
         vectors.append(embedded)
     with watch.stage("voices"):

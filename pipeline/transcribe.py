@@ -11,13 +11,13 @@ import threading
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from itertools import accumulate
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
 from .config import Config, ConfigError
 from .domain import SAMPLE_RATE, Segment
-from .vad import Span
+from .vad import Span, Speech
 
 # A pause between two words of one side this long ends a turn (segment). VAD spans bridge
 # shorter silences (vad.MIN_SILENCE_MS), so Whisper hears whole sentences; the turns come back
@@ -29,6 +29,12 @@ TURN_PAUSE_S = 1.0
 # transcript, and another score, on each run. Temperature 0 alone is plain beam search, the same
 # every time; `make bench-asr` measures what the retries were worth (README, Development).
 TEMPERATURE = 0.0
+
+# Whisper hears 30 s at a time. Speech is packed into chunks of up to one window, each decoded
+# on its own: the chunks of both sides of a call go to the engine together, which decodes them
+# as one batch (`make bench`: 1.75x the speed of Whisper's sliding window over each side, WER
+# no worse; spans never run longer, vad.MAX_SPAN_S).
+MAX_CHUNK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,10 @@ class Engine(Protocol):
     model: str  # resolved model name or path, stored as provenance
     device: str  # "cpu" | "cuda" actually used
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
-        """16 kHz mono float32 samples -> timed words and the language used or detected.
-        language None = detect (an English-only *.en model always uses "en")."""
+    def transcribe(self, chunks: Sequence[np.ndarray], language: str | None) -> tuple[list[list[Word]], str]:
+        """16 kHz mono float32 chunks, each at most one Whisper window (MAX_CHUNK_S) -> each
+        chunk's timed words (seconds in that chunk) and the one language used or detected for
+        all of them. language None = detect (an English-only *.en model always uses "en")."""
         ...
 
 
@@ -67,9 +74,10 @@ _engines_lock = threading.Lock()  # flow tasks may run in threads: still one loa
 
 def load_engine(cfg: Config) -> Engine:
     """One instance per process per (engine, model, device, compute_type, beam_size,
-    initial_prompt, parallelism): the model is loaded once, never per call; faster-whisper's
+    batch_size, initial_prompt, parallelism): the model is loaded once, never per call; faster-whisper's
     serves `workers` calls at once from as many threads."""
-    key = (cfg.engine, cfg.model, cfg.device, cfg.compute_type, cfg.beam_size, cfg.initial_prompt, cfg.parallel)
+    key = (cfg.engine, cfg.model, cfg.device, cfg.compute_type, cfg.beam_size, cfg.batch_size, cfg.initial_prompt,
+           cfg.parallel)
     with _engines_lock:
         if key not in _engines:
             if cfg.engine not in LOADERS:
@@ -113,30 +121,57 @@ def to_words(raw: Iterable[tuple[float, float, str, float | None]], n_samples: i
     return words
 
 
+def transcribe_sides(engine: Engine, sides: Sequence[Speech],
+                     language: str | None) -> tuple[list[list[Segment]], str]:
+    """Each side's speech -> its turns as segments (speaker "unknown"), and the language.
+
+    A side's spans are joined end to end into chunks of up to MAX_CHUNK_S, as faster-whisper's
+    own VAD joins them, so Whisper hears each turn in the context of the previous ones (tiny
+    models guess far worse on short clips alone; `make eval-asr` measured a pause put between
+    spans worse on a bad line); word times then put every word back into its span, so each turn
+    keeps its real time. The chunks of all sides are one request to the engine.
+    """
+    packed = [chunks(side) for side in sides]
+    flat = [clips for side in packed for clips, _ in side]
+    if not flat:
+        return [[] for _ in sides], language or ""
+    heard, detected = engine.transcribe([np.concatenate(clips) for clips in flat], language)
+    heard = iter(heard)
+    out = []
+    for side in packed:
+        groups = [group for clips, spans in side
+                  for group in words_per_span(next(heard), spans, [len(c) / SAMPLE_RATE for c in clips])]
+        out.append([turn(part) for group in groups for part in split_at_pauses(group)])
+    return out, detected
+
+
 def transcribe_spans(engine: Engine, samples: np.ndarray, spans: list[Span],
                      language: str | None, offset: float = 0.0) -> tuple[list[Segment], str]:
-    """One side's speech spans -> its turns as segments (speaker "unknown"), and the language.
-    `samples` begin at `offset` seconds into the call; the spans are timed in the call.
-
-    The spans are joined end to end into one stream, as faster-whisper's own VAD joins them, so
-    Whisper hears each turn in the context of the previous ones (tiny models guess far worse on
-    short clips alone; `make eval-asr` measured a pause put between spans worse on a bad line);
-    word times then put every word back into its span, so each turn keeps its real time.
-    """
-    if not spans:
-        return [], language or ""
-    clips = [span.cut(samples, offset) for span in spans]
-    words, detected = engine.transcribe(np.concatenate(clips), language)
-    segments = []
-    groups = words_per_span(words, spans, [len(clip) / SAMPLE_RATE for clip in clips])
-    for group in (part for g in groups for part in split_at_pauses(g)):
-        text = "".join(w.text for w in group).strip()
-        if text:
-            logprobs = [w.avg_logprob for w in group if w.avg_logprob is not None]
-            segments.append(Segment(
-                "unknown", round(min(w.start for w in group), 3), round(max(w.end for w in group), 3), text,
-                round(sum(logprobs) / len(logprobs), 4) if logprobs else None))
+    """One side's speech spans -> its turns (transcribe_sides for one side)."""
+    (segments,), detected = transcribe_sides(engine, [Speech(samples, spans, offset)], language)
     return segments, detected
+
+
+def chunks(side: Speech) -> list[tuple[list[np.ndarray], list[Span]]]:
+    """Consecutive spans packed into chunks of up to MAX_CHUNK_S: each chunk's clips and spans."""
+    out: list[tuple[list[np.ndarray], list[Span]]] = []
+    length = 0
+    for span in side.spans:
+        clip = span.cut(side.samples, side.offset)
+        if not out or length + len(clip) > MAX_CHUNK_S * SAMPLE_RATE:
+            out.append(([], []))
+            length = 0
+        out[-1][0].append(clip)
+        out[-1][1].append(span)
+        length += len(clip)
+    return out
+
+
+def turn(words: list[Word]) -> Segment:
+    logprobs = [w.avg_logprob for w in words if w.avg_logprob is not None]
+    return Segment("unknown", round(min(w.start for w in words), 3), round(max(w.end for w in words), 3),
+                   "".join(w.text for w in words).strip(),
+                   round(sum(logprobs) / len(logprobs), 4) if logprobs else None)
 
 
 def split_at_pauses(words: list[Word], pause_s: float = TURN_PAUSE_S) -> list[list[Word]]:

@@ -46,6 +46,14 @@ def speech_spans(samples: np.ndarray, offset: float = 0.0, min_silence_ms: int =
             for t in get_speech_timestamps(np.ascontiguousarray(samples, dtype=np.float32), options)]
 
 
+@dataclass(frozen=True)
+class Speech:
+    """One side's speech spans (timed in the call) in samples that begin `offset` s into it."""
+    samples: np.ndarray
+    spans: list[Span]
+    offset: float = 0.0
+
+
 class Tail:
     """The end of a channel not yet used up: blocks are appended, the used part dropped."""
 
@@ -80,8 +88,8 @@ class SpeechWindow:
     def __init__(self):
         self.tail = Tail()
 
-    def feed(self, samples: np.ndarray, last: bool) -> tuple[np.ndarray, float, list[Span]]:
-        """A new block -> (samples, the time of their first sample, the spans finished in them)."""
+    def feed(self, samples: np.ndarray, last: bool) -> Speech:
+        """A new block -> the spans finished in the samples kept so far."""
         self.tail.append(samples)
         buffer, offset, end = self.tail.samples, self.tail.offset, self.tail.end
         spans = speech_spans(buffer, offset)
@@ -89,4 +97,4 @@ class SpeechWindow:
         waiting = spans[len(done):]
         # The samples kept give the next pass context, and hold every span still open.
         self.tail.drop_before(min(waiting[0].start if waiting else end, end - OPEN_S))
-        return buffer, offset, done
+        return Speech(buffer, done, offset)

@@ -76,16 +76,17 @@ def test_import_is_cheap():
 
 
 class ScriptedEngine:
-    """Stands in for the Whisper model only: says the chosen words (timed in the stream it is
-    given) and keeps the length of what it heard. The real span mapping runs around it."""
+    """Stands in for the Whisper model only: says the chosen words for each chunk (timed in
+    that chunk) and keeps the length of every chunk of each request. The real packing and
+    span mapping run around it."""
     name, model, device = "scripted", "script", "cpu"
 
-    def __init__(self, words: list[Word]):
+    def __init__(self, *words: list[Word]):
         self.words, self.heard = words, []
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
-        self.heard.append(len(samples) / SAMPLE_RATE)
-        return self.words, "en"
+    def transcribe(self, chunks, language: str | None) -> tuple[list[list[Word]], str]:
+        self.heard.append([len(c) / SAMPLE_RATE for c in chunks])
+        return [list(self.words[i]) if i < len(self.words) else [] for i in range(len(chunks))], "en"
 
 
 # Four spans of 1.0, 0.5, 0.4 and 1.0 s: in the joined stream, end to end, they lie at 0-1.0,
@@ -103,7 +104,7 @@ def test_words_go_back_to_their_spans_at_exact_times():
         Word(2.1, 2.4, " you.", -0.5), Word(2.7, 3.05, " Bye.", -0.5)])  # "Bye." overshoots the end
     segments, language = transcribe_spans(engine, np.zeros(8 * SAMPLE_RATE, np.float32), SPANS, None)
     assert language == "en"
-    assert engine.heard == [pytest.approx(2.9)]  # one stream: every span, end to end
+    assert engine.heard == [[pytest.approx(2.9)]]  # one chunk: every span, end to end
     assert [(s.speaker, s.start, s.end, s.text, s.avg_logprob) for s in segments] == [
         ("unknown", 1.1, 2.0, "Good day.", -0.3),
         ("unknown", 3.0, 3.5, "sure. Hmm", -0.1),
@@ -115,7 +116,7 @@ def test_samples_that_begin_later_in_the_call_keep_the_call_s_times():
     engine = ScriptedEngine([Word(0.1, 0.5, " Good", -0.2), Word(1.2, 1.4, " sure.", -0.1)])
     later = [Span(s.start + 600, s.end + 600) for s in SPANS]
     segments, _ = transcribe_spans(engine, np.zeros(8 * SAMPLE_RATE, np.float32), later, None, offset=600.0)
-    assert engine.heard == [pytest.approx(2.9)]
+    assert engine.heard == [[pytest.approx(2.9)]]
     assert [(s.start, s.end, s.text) for s in segments] == [(601.1, 601.5, "Good"), (603.2, 603.4, "sure.")]
 
 
@@ -130,6 +131,23 @@ def test_every_word_lands_inside_one_span_wherever_whisper_puts_it():
         for s in segments:
             assert any(span.start <= s.start <= s.end <= span.end for span in SPANS), (s, words)
         assert [s.start for s in segments] == sorted(s.start for s in segments)
+
+
+def test_speech_is_packed_into_windows_and_both_sides_are_one_request():
+    """A side's spans fill chunks of up to 30 s in order; the chunks of both sides go to the
+    engine together, and each chunk's words come back to its own side and spans."""
+    from pipeline.transcribe import transcribe_sides
+    from pipeline.vad import Speech
+
+    agent = [Span(10.0 * i, 10.0 * i + 8.0) for i in range(5)]  # 5 x 8 s: chunks of 24 and 16 s
+    customer = [Span(3.0, 5.0)]
+    engine = ScriptedEngine([Word(0.5, 1.0, " one", None), Word(16.5, 17.0, " three", None)],
+                            [Word(8.2, 8.6, " five", None)], [Word(0.1, 0.4, " yes", None)])
+    silence = np.zeros(50 * SAMPLE_RATE, np.float32)
+    (said, answered), language = transcribe_sides(engine, [Speech(silence, agent), Speech(silence, customer)], None)
+    assert engine.heard == [[pytest.approx(24.0), pytest.approx(16.0), pytest.approx(2.0)]]
+    assert [(s.start, s.end, s.text) for s in said] == [(0.5, 1.0, "one"), (20.5, 21.0, "three"), (40.2, 40.6, "five")]
+    assert [(s.start, s.text) for s in answered] == [(3.1, "yes")] and language == "en"
 
 
 def test_no_spans_means_no_transcription():
@@ -160,7 +178,7 @@ def test_transcribes_telephone_audio(engine, phone_clip):
 
 @pytest.mark.slow
 def test_english_only_model_reports_english(clip):
-    _, language = load_engine(Config(device="cpu")).transcribe(clip[:SAMPLE_RATE * 2], "de")
+    _, language = load_engine(Config(device="cpu")).transcribe([clip[:SAMPLE_RATE * 2]], "de")
     assert language == "en"
 
 

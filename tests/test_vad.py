@@ -79,9 +79,10 @@ def test_speech_found_block_by_block_is_each_span_once_and_whole(call, block_s):
     for row in (0, 1):
         window, found = SpeechWindow(), []
         for start in range(0, stereo.shape[1], size):
-            buffer, offset, spans = window.feed(stereo[row, start:start + size], start + size >= stereo.shape[1])
+            speech = window.feed(stereo[row, start:start + size], start + size >= stereo.shape[1])
+            spans = speech.spans
             for span in spans:
-                assert len(span.cut(buffer, offset)) == pytest.approx((span.end - span.start) * SAMPLE_RATE, abs=16)  # times in ms
+                assert len(span.cut(speech.samples, speech.offset)) == pytest.approx((span.end - span.start) * SAMPLE_RATE, abs=16)  # times in ms
             found += spans
         whole = speech_spans(stereo[row])
         assert len(found) == len(whole)

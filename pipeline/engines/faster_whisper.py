@@ -1,10 +1,16 @@
 """faster-whisper (CTranslate2): the default engine; int8 on CPU decodes faster than torch does."""
 from __future__ import annotations
 
+from bisect import bisect_right
+from dataclasses import replace
+from itertools import accumulate
+from typing import Sequence
+
 import numpy as np
 
 from ..config import Config, ConfigError
 from ..models import ModelSource, model_error, resolve_model
+from ..domain import SAMPLE_RATE
 from ..transcribe import TEMPERATURE, Word, mono_float32, pick_device, to_words, wanted_language
 
 
@@ -17,6 +23,7 @@ LOOP_NGRAM = 5
 # A short loop compresses less than that ("have a good day" three times over): the same three
 # words three times in one segment are a loop too.
 LOOP_WORDS, LOOP_TIMES = 3, 3
+FRAMES_PER_SECOND = 100  # Whisper's mel frames
 
 
 def _key(word: str) -> str:
@@ -51,39 +58,54 @@ class FasterWhisperEngine:
         self.model = str(source)
         self.device = device
         self._beam_size = cfg.beam_size
+        self._batch_size = cfg.batch_size
         self._initial_prompt = cfg.initial_prompt or None
         # What `make bench-asr` varies to measure the choice; the pipeline never changes them.
         self.temperature: float | tuple[float, ...] = TEMPERATURE  # a tuple = Whisper's fallback schedule
         self.loop_ngram = LOOP_NGRAM  # 0 = keep a looping window as it is
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
-        samples = mono_float32(samples)
-        segments, detected = self._decode(samples, language, 0)
-        def loops(segs) -> bool:
-            return any(s.compression_ratio > LOOP_COMPRESSION_RATIO or
-                       looping([w.word for w in s.words or ()]) for s in segs)
+    def transcribe(self, chunks: Sequence[np.ndarray], language: str | None) -> tuple[list[list[Word]], str]:
+        if not chunks:
+            return [], language or ""
+        chunks = [mono_float32(c) for c in chunks]
+        segments, detected = self._decode(chunks, language, 0)
+        looped = [i for i, segs in enumerate(segments) if any(
+            s.compression_ratio > LOOP_COMPRESSION_RATIO or looping([w.word for w in s.words or ()]) for s in segs)]
+        if self.loop_ngram and looped:
+            again, _ = self._decode([chunks[i] for i in looped], detected, self.loop_ngram)
+            for i, segs in zip(looped, again):
+                segments[i] = segs
+        words = []
+        for segs, chunk in zip(segments, chunks):
+            raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segs
+                   for w in (unlooped(list(s.words or ())) if self.loop_ngram else s.words or ())]
+            words.append(to_words(raw, len(chunk)))
+        return words, detected
 
-        if self.loop_ngram and loops(segments):
-            segments, detected = self._decode(samples, language, self.loop_ngram)
-        raw = [(w.start, w.end, w.word, s.avg_logprob) for s in segments
-               for w in (unlooped(list(s.words or ())) if self.loop_ngram else s.words or ())]
-        return to_words(raw, len(samples)), detected
+    def _decode(self, chunks: list[np.ndarray], language: str | None,
+                no_repeat_ngram_size: int) -> tuple[list[list], str]:
+        """Each chunk's segments, words timed in the chunk. The chunks are laid end to end and
+        named by clip_timestamps, so that faster-whisper decodes `batch_size` of them at once."""
+        from faster_whisper import BatchedInferencePipeline
 
-    def _decode(self, samples: np.ndarray, language: str | None, no_repeat_ngram_size: int) -> tuple[list, str]:
-        segments, info = self._model.transcribe(
-            samples, language=wanted_language(language), beam_size=self._beam_size,
+        starts = [0, *accumulate(len(c) for c in chunks)]
+        clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in zip(starts, starts[1:])]
+        # A pipeline per request: it keeps the last word's time between its batches.
+        segments, info = BatchedInferencePipeline(self._model).transcribe(
+            np.concatenate(chunks), language=wanted_language(language), beam_size=self._beam_size,
             initial_prompt=self._initial_prompt, temperature=self.temperature,
-            no_repeat_ngram_size=no_repeat_ngram_size,
-            # Samples arrive as speech spans cut by pipeline.vad: a second VAD pass would only trim.
-            vad_filter=False,
-            # No text carried from window to window: at temperature 0 (no fallback to break a
-            # loop) `make bench` measured a carried loop snowball over a 3-minute side (agent WER
-            # 57.7 against 34.9 %, twice the decoding time); the 30 s calls of `make eval-asr`
-            # showed no difference.
-            condition_on_previous_text=False,
-            word_timestamps=True)
-        # `segments` is a lazy generator: decoding happens while it is consumed.
-        return list(segments), info.language
+            no_repeat_ngram_size=no_repeat_ngram_size, clip_timestamps=clips, batch_size=self._batch_size,
+            # Text only, no timestamp tokens: the word times come from the cross-attention
+            # alignment, which needs no tokens for them, and each chunk is a few turns of one side.
+            without_timestamps=True, word_timestamps=True)
+        out: list[list] = [[] for _ in chunks]
+        for segment in segments:  # lazy: decoding happens while it is consumed
+            i = bisect_right(starts, (segment.start + segment.end) / 2 * SAMPLE_RATE) - 1
+            # Word times count from the segment's seek (its chunk's start in 10 ms frames).
+            shift = segment.seek / FRAMES_PER_SECOND
+            out[i].append(replace(segment, words=[replace(w, start=w.start - shift, end=w.end - shift)
+                                                  for w in segment.words or ()]))
+        return out, info.language
 
 
 def load(cfg: Config) -> FasterWhisperEngine:

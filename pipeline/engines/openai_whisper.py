@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -28,24 +29,27 @@ class OpenAIWhisperEngine:
         # of a call, so two threads decoding at once would corrupt each other.
         self._lock = threading.Lock()
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> tuple[list[Word], str]:
+    def transcribe(self, chunks: Sequence[np.ndarray], language: str | None) -> tuple[list[list[Word]], str]:
         import whisper
 
-        samples = mono_float32(samples)
         # whisper would report a requested language as-is even though an English-only model
         # cannot honour it; say what is actually used.
         language = wanted_language(language) if self._model.is_multilingual else "en"
-        with self._lock:
-            result = whisper.transcribe(
-                self._model, samples, language=language, beam_size=self._beam_size,
-                initial_prompt=self._initial_prompt, temperature=self.temperature,
-                # No loop guard in this engine (faster_whisper.py has one): no text carried over
-                # that could let a stuck window snowball.
-                condition_on_previous_text=False,
-                fp16=self.device == "cuda", verbose=None, word_timestamps=True)
-        raw = [(w["start"], w["end"], w["word"], s["avg_logprob"])
-               for s in result["segments"] for w in s.get("words", ())]
-        return to_words(raw, len(samples)), result["language"]
+        words = []
+        for chunk in chunks:  # one window each, one after another
+            samples = mono_float32(chunk)
+            with self._lock:
+                result = whisper.transcribe(
+                    self._model, samples, language=language, beam_size=self._beam_size,
+                    initial_prompt=self._initial_prompt, temperature=self.temperature,
+                    # No loop guard in this engine (faster_whisper.py has one): no text carried
+                    # over that could let a stuck window snowball.
+                    condition_on_previous_text=False,
+                    fp16=self.device == "cuda", verbose=None, word_timestamps=True)
+            language = language or result["language"]  # the first chunk's, for all: one call, one language
+            words.append(to_words([(w["start"], w["end"], w["word"], s["avg_logprob"])
+                                   for s in result["segments"] for w in s.get("words", ())], len(samples)))
+        return words, language or ""
 
 
 def _cached_checkpoint(name: str) -> Path:

@@ -8,7 +8,9 @@ examples/calls.yaml, several scripts per call, so each is a few minutes long and
 about half silence. Built once per size in var/bench/throughput/. Each system runs in its own
 process, timed from start to exit as a user would time it:
 - callqa: `callqa run` on a fresh database, `workers` calls at a time; its per-stage seconds
-  come from the database it wrote (calls.decode_s/vad_s/asr_s/voices_s, runs.*_s);
+  come from the database it wrote (calls.decode_s/vad_s/asr_s/voices_s, runs.*_s); once with
+  the temporary Prefect server it starts by itself, once on a long-lived server (as
+  `callqa serve` and Prefect workers run it);
 - the plain script: faster-whisper's WhisperModel with the same weights, each channel whole,
   beam 5, its own `vad_filter=True`, one call after another;
 - openai-whisper: `callqa run --engine openai-whisper` on the first `--openai-calls` calls.
@@ -32,6 +34,7 @@ import duckdb
 import yaml
 
 from asr_wer import ROOT, edits, words
+from flows.local_server import LocalServer
 from pipeline.synth import Turn, render_call, write_phone_audio
 
 FOLDER = ROOT / "var" / "bench" / "throughput"
@@ -76,13 +79,15 @@ def child_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def run_callqa(inbox: Path, work: Path, *flags: str) -> tuple[float, Path]:
-    """Seconds from start to exit of `callqa run`, and its database."""
+def run_callqa(inbox: Path, work: Path, *flags: str, api_url: str = "") -> tuple[float, Path]:
+    """Seconds from start to exit of `callqa run`, and its database. With api_url, the run is
+    recorded on that Prefect server; without, callqa starts a temporary one."""
     db = work / "qa.duckdb"
+    env = {**os.environ, "PREFECT_API_URL": api_url} if api_url else None
     started = time.perf_counter()
     subprocess.run([str(ROOT / ".venv" / "bin" / "callqa"), "run", "--inbox", str(inbox), "--db", str(db),
                     "--out", str(work / "out"), "--settle-seconds", "0", *flags],
-                   check=True, cwd=work, capture_output=True, text=True)
+                   check=True, cwd=work, capture_output=True, text=True, env=env)
     return time.perf_counter() - started, db
 
 
@@ -123,6 +128,13 @@ def main() -> None:
                     "SELECT c.file_name, s.speaker, string_agg(s.text, ' ' ORDER BY s.start_s) FROM calls c "
                     "JOIN segments s USING (call_id) GROUP BY ALL").fetchall():
                 texts.setdefault(name, {})[speaker] = text
+        # The same run on a long-lived Prefect server, as `callqa serve` and Prefect workers run
+        # it: no temporary server to start.
+        (tmp / "served").mkdir()
+        with LocalServer(temporary=False, home=tmp / "prefect", log_path=tmp / "prefect" / "server.log") as server:
+            served_s, served_db = run_callqa(inbox, tmp / "served", "--workers", str(args.workers), api_url=server.url)
+        with duckdb.connect(str(served_db), read_only=True) as con:
+            served_transcription_s = con.execute("SELECT transcription_s FROM runs").fetchone()[0]
         plain_run = subprocess.run([sys.executable, "-c", PLAIN, str(resolve_model("default").path), str(inbox)],
                                    check=True, capture_output=True, text=True, env={**os.environ})
         plain = json.loads(plain_run.stdout.strip().splitlines()[-1])
@@ -138,9 +150,9 @@ def main() -> None:
 
     decode_s, vad_s, asr_s, voices_s = stages
     transcription_s, storage_s, scoring_s, publish_s, reports_s = run_stages
-    # The wall time when no call is being transcribed: start-up, the scoring of what is left,
-    # publishing, reports, exit. Storing and scoring each call happen in the flow's thread while
-    # the workers transcribe the next ones, so they are inside the transcription time.
+    # The wall time when no call is being transcribed: start-up, scoring, publishing, reports,
+    # exit. Each call is stored by the flow's thread while the workers transcribe the next
+    # ones, so storage is inside the transcription time.
     other_s = callqa_s - transcription_s
     figures = {
         "machine": f"{os.cpu_count()} cores, CPU only", "model": str(resolve_model("default")),
@@ -152,12 +164,16 @@ def main() -> None:
                                 "storage": round(storage_s, 2), "scoring": round(scoring_s, 2),
                                 "publish": round(publish_s, 2), "reports": round(reports_s, 2)},
                    "not_transcription_share": round(other_s / callqa_s, 3)},
+        "callqa_served": {"seconds": round(served_s, 1), "x_real_time": round(audio_s / served_s, 1),
+                          "not_transcription_share": round((served_s - served_transcription_s) / served_s, 3)},
         "plain_script": {"seconds": round(plain_s, 1), "x_real_time": round(audio_s / plain_s, 1),
                          "peak_rss_mb": round(plain["peak_kb"] / 1024), "wer": wer(refs, plain["texts"])},
         "openai_whisper": {"calls": args.openai_calls, "audio_s": round(openai_audio, 1),
                            "seconds": round(openai_s, 1), "x_real_time": round(openai_audio / openai_s, 1)},
     }
     figures["ratio_vs_plain"] = round(figures["callqa"]["x_real_time"] / figures["plain_script"]["x_real_time"], 2)
+    figures["served_ratio_vs_plain"] = round(figures["callqa_served"]["x_real_time"] /
+                                             figures["plain_script"]["x_real_time"], 2)
     figures["ratio_vs_openai"] = round(figures["callqa"]["x_real_time"] / figures["openai_whisper"]["x_real_time"], 2)
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     (ROOT / "var" / "bench" / "throughput.json").write_text(json.dumps(figures, indent=2))
@@ -165,6 +181,10 @@ def main() -> None:
     print(f"{args.calls} stereo calls, {audio_s / 60:.1f} min of audio; {figures['machine']}; {figures['model']}")
     print(f"  callqa run       {c['seconds']:7.1f} s  {c['x_real_time']:5.1f}x real time  peak RSS {c['peak_rss_mb']} MB"
           f"  WER agent {c['wer']['agent']} customer {c['wer']['customer']}")
+    v = figures["callqa_served"]
+    print(f"  callqa run, long-lived Prefect server {v['seconds']:.1f} s  {v['x_real_time']}x real time, "
+          f"{figures['served_ratio_vs_plain']}x the plain script; not transcription: "
+          f"{100 * v['not_transcription_share']:.1f} %")
     print(f"  plain script     {p['seconds']:7.1f} s  {p['x_real_time']:5.1f}x real time  peak RSS {p['peak_rss_mb']} MB"
           f"  WER agent {p['wer']['agent']} customer {p['wer']['customer']}")
     print(f"  openai-whisper   {o['seconds']:7.1f} s  {o['x_real_time']:5.1f}x real time  ({o['calls']} calls)")

@@ -7,6 +7,7 @@ transcribed), instead of one after the other as Prefect's own temporary server w
 """
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -55,8 +56,10 @@ def _die_with_parent() -> None:
 
 
 class LocalServer:
-    """start() returns at once; url waits until the server answers. A context manager: the
-    server stops when the block ends, however it ends."""
+    """start() returns at once; url waits until the server answers. It stops at stop(), at the
+    end of a `with` block, or when callqa exits. That exit hook is registered before Prefect's
+    own, so it runs after them: Prefect sends its last logs to the server first, instead of
+    retrying against a stopped one for a minute."""
 
     def __init__(self, *, temporary: bool, home: Path | None = None, log_path: Path | None = None):
         self.log_path = log_path
@@ -93,6 +96,7 @@ class LocalServer:
                 [sys.executable, *args], env=env, stdin=subprocess.DEVNULL,
                 stdout=log if self.log_path else None, stderr=subprocess.STDOUT if self.log_path else None,
                 start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        atexit.register(self.stop)
 
     @property
     def started(self) -> bool:

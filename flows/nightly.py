@@ -134,22 +134,18 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
         log.info(f"{len(found.recordings)} recordings found, {len(todo)} new, "
                  f"{len(found.unsettled)} still being copied")
         runner = task_runner(cfg) if todo else nullcontext()  # no cluster for no work
-        scoring = ScoringSummary()
         with watch.stage("transcription"), runner as runner:
             for n, result in enumerate(transcribed(runner, todo, cfg), start=1):
                 with watch.stage("storage"):
                     result = store_call(store, result, run_id)
-                if result.status == "ok":  # scored while the workers transcribe the next calls
-                    with watch.stage("scoring"):
-                        scoring += score_stored(store, checklists, call_ids=[result.recording.meta.call_id])
                 ok += result.status == "ok"
                 failed += result.status == "failed"
                 audio_seconds += result.audio_duration or 0.0
                 detail = (f"{len(result.transcript.segments)} segments" if result.transcript else result.error)
                 (log.info if result.status == "ok" else log.warning)(
                     f"[{n}/{len(todo)}] {result.recording.meta.call_id}: {result.status}, {detail}")
-        with watch.stage("scoring"):  # transcripts a checklist edit left unscored, and any missed
-            scoring += score(store, checklists)
+        with watch.stage("scoring"):
+            scoring = score(store, checklists)
         log.info(scoring.describe())
         for call_id, why in scoring.failed.items():
             log.warning(f"{call_id}: {why}")

@@ -5,7 +5,7 @@ import argparse
 import json
 import os
 import sys
-from contextlib import ExitStack, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 
 from .config import DEVICES, ENGINES, ConfigError, build_config, unknown_env
@@ -43,21 +43,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .transcribe import load_engine
 
     def temporary_server():
-        """Without PREFECT_API_URL, a Prefect server for this run alone, started at once."""
+        """A Prefect server for this run alone, started at once, unless PREFECT_API_URL names one.
+        Prefect's settings take 1.5 s to import; the server starts before them when the
+        environment names none, and stops again if a Prefect profile does. It stops when callqa
+        exits, after Prefect has sent it the run's last logs."""
         from flows.local_server import LocalServer, configured_api_url
 
-        if configured_api_url():
+        server = None if os.environ.get("PREFECT_API_URL") else LocalServer(temporary=True)
+        if server:
+            server.start()
+        if configured_api_url() and server:
+            server.stop()
             return None
-        server = stack.enter_context(LocalServer(temporary=True))
-        server.start()
         return server
 
-    with ExitStack() as stack:
-        # The server takes the longest to start: when there are new recordings it starts first
-        # and comes up while the checklists and the model load. A run with nothing to do never
-        # starts it, nor imports Prefect.
-        new = has_new_recordings(cfg)
-        server = temporary_server() if new else None
+    # The server takes the longest to start: when there are new recordings it starts first and
+    # comes up while the checklists and the model load. A run with nothing to do never starts
+    # it, nor imports Prefect.
+    new = has_new_recordings(cfg)
+    server = temporary_server() if new else None
+    try:
         checklists = preflight(cfg)
         if not new:
             idle = nothing_to_do(cfg, checklists)
@@ -68,17 +73,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         load_engine(cfg)  # the model loads, or the run stops here with why
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from flows.local_server import ServerError
         from flows.nightly import nightly
 
-        try:
-            api = temporary_settings(updates={PREFECT_API_URL: server.url}) if server else nullcontext()
-        except ServerError as exc:
-            print(f"callqa: {exc}", file=sys.stderr)
-            return 1
-        with api:
-            summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
-                              config_file=_str(args.config), settings=settings)
+        api = temporary_settings(updates={PREFECT_API_URL: server.url}) if server else nullcontext()
+    except BaseException as exc:  # a bad setting, a server that did not start: no server left behind
+        if server:
+            from flows.local_server import ServerError
+
+            server.stop()
+            if isinstance(exc, ServerError):
+                print(f"callqa: {exc}", file=sys.stderr)
+                return 1
+        raise
+    with api:
+        summary = nightly(inbox=_str(args.inbox), db=_str(args.db), out=_str(args.out),
+                          config_file=_str(args.config), settings=settings)
     print(f"{summary['ok']} transcribed, {summary['failed']} failed, {summary['scored']} scored, "
           f"{summary['skipped']} already done")
     print(f"Report: {summary['report']}")

@@ -4,15 +4,16 @@ stored is recorded as failed with the reason)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from .config import Config
 from .domain import CallResult, FileIdentity, Recording
 from .ingest import Inbox, scan
 from .process import with_call_id
-from .rescore import plan
-from .routing import Checklists
 from .store import CallConflict, Store
+
+if TYPE_CHECKING:  # routing compiles checklists with spaCy: `callqa run` asks for new files first
+    from .routing import Checklists
 
 
 def select_new(inbox: Inbox, known: dict[str, str], retry_failed: bool) -> list[Recording]:
@@ -50,6 +51,8 @@ def nothing_to_do(cfg: Config, checklists: Checklists) -> str | None:
     """Why a run would do nothing (no new recording, every transcript scored by its current
     checklist, the reports there), or None. `callqa run` asks before it starts Prefect, so a
     re-run over a processed inbox takes seconds."""
+    from .rescore import plan
+
     if not cfg.db.exists():  # a first run: work to do, and no database made before the model loads
         return None
     with Store(cfg.db) as store:

@@ -2,8 +2,7 @@
 
 Every stored transcript is routed to its checklist (routing.py); those without a result for that
 checklist's content hash are scored in batches and written a batch per transaction. The nightly
-run scores each call as soon as it is stored, while the next ones are transcribed, then calls this
-for whatever else is left; `callqa rescore` calls it alone, after a checklist edit.
+run calls this after transcribing; `callqa rescore` calls it alone, after a checklist edit.
 """
 from __future__ import annotations
 
@@ -40,11 +39,6 @@ class ScoringSummary:
     def total(self) -> int:
         return sum(self.scored.values())
 
-    def __add__(self, other: "ScoringSummary") -> "ScoringSummary":
-        """Two passes as one: the calls each scored, and the later pass's count up to date."""
-        return ScoringSummary(dict(Counter(self.scored) + Counter(other.scored)), {**self.failed, **other.failed},
-                              other.up_to_date)
-
     def describe(self) -> str:
         done = ", ".join(f"{n} by {cid}" for cid, n in sorted(self.scored.items())) or "none"
         return (f"Scored {self.total} call(s) ({done}); {len(self.failed)} could not be scored; "
@@ -75,13 +69,12 @@ def plan(candidates: Sequence[Mapping], checklists: Checklists, only: str | None
 
 def score_stored(store: Store, checklists: Checklists, only: str | None = None,
                  since: date | None = None, until: date | None = None,
-                 batch: int = BATCH, call_ids: Sequence[str] | None = None) -> ScoringSummary:
-    """Score every stored transcript (or these calls') that lacks a result for its checklist's
-    current version."""
+                 batch: int = BATCH) -> ScoringSummary:
+    """Score every stored transcript that lacks a result for its checklist's current version."""
     if only is not None and only not in checklists.by_id:
         raise CallError(f"no checklist {only!r} is configured; known: {', '.join(sorted(checklists.by_id))}")
     store.fill_missing_metrics()  # calls from before metrics existed: computed from their transcript
-    work = plan(store.scoring_candidates(since, until, call_ids), checklists, only)
+    work = plan(store.scoring_candidates(since, until), checklists, only)
     scored: Counter[str] = Counter()
     failed = dict(work.unroutable)
     if work.unroutable:

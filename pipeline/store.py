@@ -278,13 +278,10 @@ class Store:
                     self._insert_metrics(con, t.call_id, t.segments, t.duration)
         return len(ids)
 
-    def scoring_candidates(self, since: date | None = None, until: date | None = None,
-                           call_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Every stored transcript (in the period, by day; of these calls) with what routes it
-        to a checklist (direction, team, manager, queue, checklist) and the checklist hashes
-        that scored it."""
-        return self.query("scoring_candidates", {"since": since, "until": until,
-                                                 "ids": None if call_ids is None else list(call_ids)})
+    def scoring_candidates(self, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
+        """Every stored transcript (in the period, by day) with what routes it to a checklist
+        (direction, team, manager, queue, checklist) and the checklist hashes that scored it."""
+        return self.query("scoring_candidates", {"since": since, "until": until})
 
     def transcripts(self, call_ids: Sequence[str]) -> list[Transcript]:
         """The stored transcripts of these calls, in the order asked."""

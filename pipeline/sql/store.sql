@@ -91,9 +91,8 @@ UPDATE calls SET score_error = NULL WHERE list_contains($ids, call_id) AND score
 UPDATE calls SET score_error = $error WHERE call_id = $call_id;
 
 -- name: scoring_candidates
--- The scoring pass's work list: stored transcripts (optionally of a period, by the call's day, or
--- these calls alone), what routes each to its checklist, and the checklist versions (hashes)
--- already scored.
+-- The scoring pass's work list: stored transcripts (optionally of a period, by the call's day),
+-- what routes each to its checklist, and the checklist versions (hashes) already scored.
 SELECT c.call_id, c.direction, c.manager_id, m.team, c.queue, c.checklist,
        CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
        coalesce((SELECT list(s.checklist_hash) FROM call_scores s WHERE s.call_id = c.call_id), [])
@@ -103,7 +102,6 @@ LEFT JOIN managers m ON m.manager_id = c.manager_id
 WHERE c.status = 'ok'
   AND ($since IS NULL OR CAST(coalesce(c.started_at, c.processed_at) AS DATE) >= $since)
   AND ($until IS NULL OR CAST(coalesce(c.started_at, c.processed_at) AS DATE) <= $until)
-  AND ($ids IS NULL OR list_contains($ids, c.call_id))
 ORDER BY c.call_id;
 
 -- name: transcript_calls

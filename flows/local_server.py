@@ -99,10 +99,6 @@ class LocalServer:
         atexit.register(self.stop)
 
     @property
-    def started(self) -> bool:
-        return self._process is not None
-
-    @property
     def url(self) -> str:
         """The API URL, once the server answers its health check."""
         self.start()

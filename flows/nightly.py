@@ -28,6 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from pipeline import pending
 from pipeline.config import Config, build_config
 from pipeline.domain import CallResult, FileIdentity, Recording, RunSummary, TransientError
 from pipeline.ingest import Inbox, scan
@@ -149,6 +150,9 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
         log.info(scoring.describe())
         for call_id, why in scoring.failed.items():
             log.warning(f"{call_id}: {why}")
+        # Reviews QA leads made while this run held the database, into tonight's reports.
+        if reviewed := pending.drain(cfg.db, store.add_reviews):
+            log.info(f"{reviewed} review(s) made during the run stored")
         summary = RunSummary(run_id, found=len(found.recordings), skipped=len(found.recordings) - len(todo),
                              ok=ok, failed=failed, audio_seconds=round(audio_seconds, 1), scored=scoring.total,
                              report=str((cfg.out / "index.html").resolve()),

@@ -1,4 +1,4 @@
-"""`callqa` command line: run | serve | score | rescore | report | eval | train | checklist."""
+"""`callqa` command line: run | serve | score | rescore | report | review | eval | train | checklist."""
 from __future__ import annotations
 
 import argparse
@@ -192,6 +192,46 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from .domain import Review
+    from .report import render_reports
+    from .review import ReviewError, history, submit
+    from .store import Store, publish
+
+    cfg = build_config(args.config, db=args.db, out=args.out)
+    if not cfg.db.is_file():
+        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
+                          "`callqa run` wrote)")
+    if args.item is None:  # show the call's verdicts and its reviews
+        with Store(cfg.db, read_only=True) as store:
+            verdicts, reviews = history(store, args.call_id)
+        print(f"call {args.call_id}")
+        for v in verdicts:
+            by = f"  (machine: {v['machine_verdict']})" if v["verdict"] != v["machine_verdict"] else ""
+            print(f"  {v['checklist_id']}.{v['item_id']}: {v['verdict']}{by}")
+        for r in reviews:
+            note = f" ({r['note']})" if r["note"] else ""
+            print(f"  {r['reviewed_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {r['item_id']} "
+                  f"{r['machine_verdict']} -> {r['verdict']}{note}")
+        return 0
+    if args.verdict is None:
+        raise ReviewError("give the verdict after the item: pass, fail or na")
+    review, stored = submit(cfg.db, Review(args.call_id, args.item, args.verdict, args.reviewer or "",
+                                           args.note or "", checklist_id=args.checklist))
+    change = (f"{review.machine_verdict} -> {review.verdict}" if review.machine_verdict != review.verdict
+              else f"{review.verdict}, as the machine said")
+    if not stored:
+        print(f"queued: call {review.call_id} {review.item_id}: {change} by {review.reviewer}. Another process "
+              f"holds the database (a run in progress): it stores the review when it scores (the run's "
+              f"reports show it) or, once it is past that, the database's next writer does.")
+        return 0
+    print(f"stored: call {review.call_id} {review.item_id}: {change} by {review.reviewer}")
+    if not args.no_report:
+        publish(cfg.db, cfg.redact)
+        print(f"Report: {render_reports(cfg.db, cfg.out)}")
+    return 0
+
+
 def _day(text: str):
     import datetime as dt
 
@@ -333,6 +373,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the artefact goes to models/<checklist id>.npz beside it "
                     "(default: the configured checklist)")
     tr.set_defaults(func=cmd_train)
+
+    rv = sub.add_parser("review", help="overrule a verdict (CALL_ID ITEM pass|fail|na --reviewer NAME), "
+                        "or show a call's verdicts and reviews (CALL_ID alone)")
+    rv.add_argument("call_id", metavar="CALL_ID")
+    rv.add_argument("item", nargs="?", metavar="ITEM", help="the checklist item, e.g. asked_convenient")
+    rv.add_argument("verdict", nargs="?", choices=("pass", "fail", "na"), help="the verdict that stands")
+    rv.add_argument("--reviewer", metavar="NAME", help="who reviews (required with a verdict)")
+    rv.add_argument("--note", metavar="TEXT", help="why, for the manager and the history")
+    rv.add_argument("--checklist", metavar="ID", help="the checklist, when several scored the item")
+    rv.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
+    rv.add_argument("--db", type=Path, help="the callqa database")
+    rv.add_argument("--out", type=Path, help="the report folder to re-render")
+    rv.add_argument("--no-report", action="store_true", help="store the review only; publish and "
+                    "re-render later (`callqa report`, or the next run)")
+    rv.set_defaults(func=cmd_review)
 
     ev = sub.add_parser("eval", help="agreement of the verdicts with labelled transcripts")
     ev.add_argument("paths", type=Path, nargs="*", default=[Path("tests/data/dev/locked")],

@@ -4,8 +4,9 @@ Every stage takes some of these and returns others; nothing here does I/O.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -108,6 +109,9 @@ class ItemVerdict:
     weight: float
     evidence: tuple[Evidence, ...] = ()
     reason: str = ""  # one line a QA lead can read: why this verdict
+    # This verdict flags the whole call: a critical item failed, or a critical forbidden phrase
+    # was said. Stored per item, so that a QA lead's override can lift or raise the flag.
+    critical: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,20 @@ class CallScore:
     score: float | None  # weighted share of applicable items, 0..100; None if none applied
     items: tuple[ItemVerdict, ...]
     critical_failure: bool = False
+
+
+@dataclass(frozen=True)
+class Review:
+    """A QA lead's verdict over the machine's, for one item of one call."""
+    call_id: str
+    item_id: str
+    verdict: Verdict
+    reviewer: str
+    note: str = ""
+    checklist_id: str | None = None  # None: the one checklist that scored the item
+    machine_verdict: Verdict | None = None  # filled in when the review is checked
+    review_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    reviewed_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
 
 
 @dataclass(frozen=True)

@@ -178,15 +178,19 @@ class _Renderer:
                     managers=managers,
                     items=items,
                     flagged=self.store.query("report_flagged"),
+                    agreement=self.store.query("report_agreement"),
+                    calibration=self.store.query("report_calibration"),
                     failed=self.store.query("report_failed"))
         for manager in managers:
             self._manager_page(manager)
-        # Three queries read side by side, whatever the number of calls: a query per call
+        # Four queries read side by side, whatever the number of calls: a query per call
         # would rescan the views for every page.
         items = _ByCall(self.store.stream("call_items"))
         segments = _ByCall(self.store.stream("call_segments"))
+        reviews = _ByCall(self.store.stream("call_reviews"))
         for call in self.store.stream("call_details"):
-            self._call_page(call, items.take(call["call_id"]), segments.take(call["call_id"]))
+            self._call_page(call, items.take(call["call_id"]), segments.take(call["call_id"]),
+                            reviews.take(call["call_id"]))
 
     def _manager_page(self, manager: dict[str, Any]) -> None:
         key = {"manager_id": manager["manager_id"]}
@@ -208,7 +212,7 @@ class _Renderer:
                     calls=self.store.query("manager_calls", key))
 
     def _call_page(self, call: dict[str, Any], items: list[dict[str, Any]],
-                   segments: list[dict[str, Any]]) -> None:
+                   segments: list[dict[str, Any]], reviews: list[dict[str, Any]]) -> None:
         items = [i for i in items if i["checklist_id"] == call["checklist_id"]]
         # Which verdicts each segment is evidence for, so the dialogue can highlight it.
         evidence_for: dict[int, list[dict[str, Any]]] = {}
@@ -219,7 +223,7 @@ class _Renderer:
         # A call with a call_metrics row (every transcribed one) always has its silence share.
         metrics = metric_rows(call, self.norms) if call["silence_share"] is not None else []
         self._write(call_href(call["call_id"]), "call.html.j2", root="../", call=call, items=items,
-                    metrics=metrics,
+                    metrics=metrics, reviews=reviews,
                     segments=[{**s, "evidence_for": evidence_for.get(s["idx"], [])} for s in segments])
 
     def _write(self, relpath: str, template: str, **data: Any) -> None:

@@ -148,8 +148,7 @@ def _score(transcript: Transcript, lang: str, turns: tuple[_Turn, ...], checklis
     segments = transcript.segments
     end = transcript.duration or max((s.end for s in segments), default=0.0)
     call = _Call.read(turns, lang, checklist, openers, end, scores)
-    judged = [_judge(item, call) for item in checklist.items]
-    verdicts = tuple(v for v, _ in judged)
+    verdicts = tuple(_judge(item, call) for item in checklist.items)
     applicable = [v for v in verdicts if v.verdict != "na"]
     total = sum(v.weight for v in applicable)
     passed = sum(v.weight for v in applicable if v.verdict == "pass")
@@ -157,7 +156,7 @@ def _score(transcript: Transcript, lang: str, turns: tuple[_Turn, ...], checklis
         call_id=transcript.call_id, checklist_id=checklist.id,
         checklist_version=checklist.version, checklist_hash=checklist.hash,
         score=round(100 * passed / total, 1) if total else None, items=verdicts,
-        critical_failure=any(critical for _, critical in judged))
+        critical_failure=any(v.critical for v in verdicts))
 
 
 def _turns(segments: Sequence[Segment], tokens: Sequence[tuple[Token, ...]]) -> tuple[_Turn, ...]:
@@ -373,10 +372,11 @@ def _firsts(found: _Found) -> list[_Hit]:
 _Verdict = Callable[[str, Sequence[_Hit], str], ItemVerdict]
 
 
-def _judge(item: Item, call: _Call) -> tuple[ItemVerdict, bool]:
-    """The item's verdict, and whether it is a critical failure."""
+def _judge(item: Item, call: _Call) -> ItemVerdict:
+    """The item's verdict, marked critical when it flags the call."""
     def verdict(v: str, hits: Sequence[_Hit], reason: str) -> ItemVerdict:
-        return ItemVerdict(item.id, v, item.weight, call.evidence(hits), reason)
+        return ItemVerdict(item.id, v, item.weight, call.evidence(hits), reason,
+                           critical=item.critical and v == "fail")
 
     if item.forbidden:
         bad = call.find(item.forbidden.match, call.window(item.forbidden.window))
@@ -385,10 +385,9 @@ def _judge(item: Item, call: _Call) -> tuple[ItemVerdict, bool]:
             more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
             reason = (f"{_names(bad, call)}: «{call.words(hits[0])}» at "
                       f"{_clock(call.turns[hits[0].turn].start)}{more}")
-            return verdict("fail", hits, reason), item.critical or item.forbidden.critical
-    v = (_conditional(item, call, verdict) if item.trigger else
-         _plain(item, call, verdict) if item.match else _guard(item, call, verdict))
-    return v, item.critical and v.verdict == "fail"
+            return replace(verdict("fail", hits, reason), critical=item.critical or item.forbidden.critical)
+    return (_conditional(item, call, verdict) if item.trigger else
+            _plain(item, call, verdict) if item.match else _guard(item, call, verdict))
 
 
 def _guard(item: Item, call: _Call, verdict: _Verdict) -> ItemVerdict:

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .domain import CallError, CallResult, CallScore, DatabaseBusy, FileIdentity, Manager, RunSummary, Segment, Transcript
+from . import pending
+from .domain import (CallError, CallResult, CallScore, DatabaseBusy, FileIdentity, Manager, Review, RunSummary,
+                     Segment, Transcript)
 from .metrics import conversation_metrics
 from .migrate import SQL_DIR, MigrationError, migrations, schema_version, upgrade
 
@@ -108,9 +110,16 @@ class Store:
                                f"{f' (PID {holder.group(1)})' if holder else ''}, such as a callqa run "
                                "that has not finished: wait for it, or read the published copy") from None
         self._lock = threading.Lock()
+        self.queued_reviews_stored = 0
         if not read_only:
             try:
                 upgrade(self._con)
+                # The schema on disk at once, not in the WAL: DuckDB 2.0.1 replaying some view
+                # definitions after a crash tries to download an extension (core_functions),
+                # which an offline machine cannot, and the file would not open again.
+                self._con.execute("CHECKPOINT")
+                # Reviews made while another process held the file are stored by its next writer.
+                self.queued_reviews_stored = pending.drain(path, self.add_reviews)
             except BaseException:
                 self._con.close()
                 raise
@@ -169,6 +178,14 @@ class Store:
                 con.executemany(sql("remember_file"), [
                     {"path": path, "size": f.size, "mtime_ns": f.mtime_ns, "sha256": f.sha256}
                     for path, f in hashed.items()])
+
+    def add_reviews(self, reviews: Sequence[Review]) -> None:
+        """Reviews are only added: the newest per call, checklist and item stands."""
+        with self._transaction() as con:
+            con.execute(sql("insert_reviews"), {"reviews": [
+                {"review_id": r.review_id, "call_id": r.call_id, "checklist_id": r.checklist_id,
+                 "item_id": r.item_id, "verdict": r.verdict, "machine_verdict": r.machine_verdict,
+                 "reviewer": r.reviewer, "note": r.note, "reviewed_at": r.reviewed_at} for r in reviews]})
 
     def upsert_managers(self, managers: Iterable[Manager]) -> None:
         rows = [{"manager_id": m.manager_id, "name": m.name, "team": m.team} for m in managers]
@@ -338,7 +355,7 @@ class Store:
         con.execute(sql("insert_item_results"), {"scored_at": now, "items": [
             {"call_id": s.call_id, "checklist_id": s.checklist_id, "checklist_version": s.checklist_version,
              "checklist_hash": s.checklist_hash, "item_id": v.item_id, "position": i, "verdict": v.verdict,
-             "weight": v.weight, "reason": v.reason,
+             "weight": v.weight, "reason": v.reason, "critical": v.critical,
              "evidence": [{"speaker": e.speaker, "start_s": e.start, "end_s": e.end, "text": e.text}
                           for e in v.evidence]}
             for s in scores for i, v in enumerate(s.items)]})

@@ -136,8 +136,9 @@ def test_call_page_shows_dialogue_with_evidence_highlighted(site):
     assert [v["class"] for v in segments.values()] == \
         ["agent evidence", "customer", "agent", "customer", "agent evidence"]
     assert "#seg-4" in page.links and "#seg-0" in page.links
-    assert page.row(ITEMS["politeness"].title)[1:3] == ["pass", "thanked the customer"]
-    assert "00:24" in page.row(ITEMS["politeness"].title)[3]
+    # Item, effective verdict, the machine's, the reviewer's, why, evidence.
+    assert page.row(ITEMS["politeness"].title)[1:5] == ["pass", "pass", "not reviewed", "thanked the customer"]
+    assert "00:24" in page.row(ITEMS["politeness"].title)[5]
     assert page.row(ITEMS["introduced"].title)[1] == "pass"  # the checklist's title
     assert re.search(r'id="seg-4".*?<mark>So we agreed', html, re.S)
     assert "…0142" in html and "+79165550142" not in html  # personal data stays in the database

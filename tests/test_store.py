@@ -32,10 +32,12 @@ def ev(seg: tuple, text: str | None = None, start: float | None = None) -> Evide
 
 
 def ok_result(call_id: str, manager_id: str | None, started_at: str, segments: list[tuple],
-              verdicts: dict[str, tuple], critical: bool = False, language: str = "en",
+              verdicts: dict[str, tuple], critical: str | None = None, language: str = "en",
               checklist_hash: str = "h1") -> CallResult:
-    """verdicts: item_id -> (verdict, reason, evidence...); every item weighs 1."""
-    items = tuple(ItemVerdict(item_id, v[0], 1.0, tuple(v[2:]), v[1]) for item_id, v in verdicts.items())
+    """verdicts: item_id -> (verdict, reason, evidence...); every item weighs 1. critical: the
+    item whose failure flags the call."""
+    items = tuple(ItemVerdict(item_id, v[0], 1.0, tuple(v[2:]), v[1], critical=item_id == critical)
+                  for item_id, v in verdicts.items())
     applicable = [i for i in items if i.verdict != "na"]
     score = 100 * sum(i.verdict == "pass" for i in applicable) / len(applicable) if applicable else None
     duration = segments[-1][2] + 0.5
@@ -45,7 +47,7 @@ def ok_result(call_id: str, manager_id: str | None, started_at: str, segments: l
         recording=rec, status="ok", audio_duration=duration, channels=2,
         transcript=Transcript(call_id, language, tuple(Segment(*s, avg_logprob=-0.3) for s in segments), duration),
         transcription=TranscriptionInfo("faster-whisper", "small", language, 3.2),
-        score=CallScore(call_id, "sales_call", "1.0", checklist_hash, score, items, critical))
+        score=CallScore(call_id, "sales_call", "1.0", checklist_hash, score, items, critical is not None))
 
 
 def failed_result(call_id: str, manager_id: str | None, started_at: str, error: str) -> CallResult:
@@ -109,7 +111,7 @@ def sample_results() -> list[CallResult]:
             "asked_convenient": ("pass", "asked for a minute", ev(C4[0], "Do you have a minute?", 2.0)),
             "handled_objections": ("fail", "second objection answered rudely", ev(C4[3]), ev(C4[4])),
             "recorded_outcome": ("fail", "call ended without a next step"),
-            "politeness": ("fail", "rude: 'that's not my problem'", ev(C4[4]))}, critical=True),
+            "politeness": ("fail", "rude: 'that's not my problem'", ev(C4[4]))}, critical="politeness"),
         failed_result("c5", "m103", "2026-11-21T12:00:00", "not audio: invalid data found when processing input"),
     ]
 

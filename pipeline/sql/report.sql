@@ -33,10 +33,19 @@ ORDER BY manager_id = 'unassigned', name, manager_id;
 SELECT checklist_id, item_id, applicable, passes, fails, na, pass_rate
 FROM item_pass_rates ORDER BY checklist_id, position, item_id;
 
+-- name: report_agreement
+-- Where QA leads judged items: how often the machine's verdict stood.
+SELECT checklist_id, item_id, reviewed, agreed, agreement
+FROM review_agreement ORDER BY checklist_id, position, item_id;
+
+-- name: report_calibration
+SELECT reviewer_a, reviewer_b, items AS both_judged, agreed, agreement
+FROM reviewer_agreement ORDER BY reviewer_a, reviewer_b;
+
 -- name: report_flagged
 -- Calls to review first: critical failures, then the lowest scores, newest days first.
 SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure, l.checklist_id,
-       (SELECT list(r.item_id ORDER BY r.position) FROM item_results r
+       (SELECT list(r.item_id ORDER BY r.position) FROM effective_verdicts r
         WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash AND r.verdict = 'fail')
            AS failed_items
 FROM latest_scores l
@@ -68,7 +77,7 @@ ORDER BY day DESC LIMIT 14;
 
 -- name: manager_calls
 SELECT l.call_id, l.started_at, l.duration_s, l.status, l.score, l.critical_failure, l.checklist_id,
-       coalesce((SELECT map(list(r.item_id), list(r.verdict)) FROM item_results r
+       coalesce((SELECT map(list(r.item_id), list(r.verdict)) FROM effective_verdicts r
                  WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash), MAP {})
            AS verdicts
 FROM latest_scores l
@@ -118,8 +127,14 @@ QUALIFY row_number() OVER (PARTITION BY c.call_id ORDER BY l.scored_at DESC NULL
 ORDER BY c.call_id;
 
 -- name: call_items
-SELECT call_id, checklist_id, item_id, verdict, weight, reason, quotes
+SELECT call_id, checklist_id, item_id, verdict, weight, reason, quotes,
+       machine_verdict, reviewer, review_note, reviewed_at
 FROM latest_verdicts ORDER BY call_id, checklist_id, position, item_id;
+
+-- name: call_reviews
+-- Every review of every call, oldest first: the history on each call page.
+SELECT call_id, checklist_id, item_id, verdict, machine_verdict, reviewer, note, reviewed_at
+FROM reviews ORDER BY call_id, reviewed_at, review_id;
 
 -- name: call_segments
 SELECT call_id, idx, speaker, start_s, end_s, text

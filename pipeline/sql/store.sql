@@ -67,12 +67,12 @@ FROM (SELECT unnest($segments::STRUCT(idx INTEGER, speaker VARCHAR, start_s DOUB
 -- name: insert_item_results
 -- Every verdict of a batch of scores in one statement: $items is a list of structs.
 INSERT INTO item_results (call_id, checklist_id, checklist_version, checklist_hash, item_id, position,
-                          verdict, weight, reason, evidence, scored_at)
+                          verdict, weight, reason, evidence, critical, scored_at)
 SELECT i.call_id, i.checklist_id, i.checklist_version, i.checklist_hash, i.item_id, i.position,
-       i.verdict, i.weight, i.reason, i.evidence, $scored_at
+       i.verdict, i.weight, i.reason, i.evidence, i.critical, $scored_at
 FROM (SELECT unnest($items::STRUCT(call_id VARCHAR, checklist_id VARCHAR, checklist_version VARCHAR,
                                    checklist_hash VARCHAR, item_id VARCHAR, position INTEGER,
-                                   verdict VARCHAR, weight DOUBLE, reason VARCHAR,
+                                   verdict VARCHAR, weight DOUBLE, reason VARCHAR, critical BOOLEAN,
                                    evidence STRUCT(speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)[])[]) AS i);
 
 -- name: insert_call_scores
@@ -140,3 +140,24 @@ SELECT path, size, mtime_ns, sha256 FROM file_identity;
 -- name: remember_file
 INSERT INTO file_identity (path, size, mtime_ns, sha256) VALUES ($path, $size, $mtime_ns, $sha256)
 ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256;
+
+-- name: review_targets
+-- The items a review of this call may name, with the verdicts that stand now.
+SELECT checklist_id, item_id, machine_verdict, verdict FROM effective_verdicts
+WHERE call_id = $call_id ORDER BY checklist_id, position;
+
+-- name: call_status
+SELECT status, coalesce(error, score_error) AS error FROM calls WHERE call_id = $call_id;
+
+-- name: insert_reviews
+-- A review already stored (queued, stored, then queued again after a crash) is kept once.
+INSERT INTO reviews (review_id, call_id, checklist_id, item_id, verdict, machine_verdict, reviewer, note, reviewed_at)
+SELECT r.review_id, r.call_id, r.checklist_id, r.item_id, r.verdict, r.machine_verdict, r.reviewer, r.note, r.reviewed_at
+FROM (SELECT unnest($reviews::STRUCT(review_id VARCHAR, call_id VARCHAR, checklist_id VARCHAR, item_id VARCHAR,
+                                     verdict VARCHAR, machine_verdict VARCHAR, reviewer VARCHAR, note VARCHAR,
+                                     reviewed_at TIMESTAMP)[]) AS r)
+ON CONFLICT (review_id) DO NOTHING;
+
+-- name: review_history
+SELECT review_id, checklist_id, item_id, verdict, machine_verdict, reviewer, note, reviewed_at
+FROM reviews WHERE call_id = $call_id ORDER BY reviewed_at, review_id;

@@ -12,8 +12,33 @@ CREATE OR REPLACE MACRO mask_phone_in(text, phone) AS
 -- Percent with one decimal; NULL when nothing was applicable (never a division by zero).
 CREATE OR REPLACE MACRO pass_rate(passes, applicable) AS round(100.0 * passes / nullif(applicable, 0), 1);
 
+-- The newest review of each verdict a QA lead overruled or confirmed (reviews keeps them all).
+CREATE OR REPLACE VIEW current_reviews AS
+SELECT * FROM reviews
+QUALIFY row_number() OVER (PARTITION BY call_id, checklist_id, item_id ORDER BY reviewed_at DESC, review_id DESC) = 1;
+
+-- Each verdict of the latest checklist version per call: the machine's and the effective one,
+-- a QA lead's over the machine's. A review holds for its item across checklist versions: the
+-- reviewer judged the call, not the phrase list.
+CREATE OR REPLACE VIEW effective_verdicts AS
+WITH latest AS (
+    SELECT call_id, checklist_hash FROM call_scores
+    QUALIFY row_number() OVER (PARTITION BY call_id, checklist_id ORDER BY scored_at DESC, checklist_hash) = 1
+)
+SELECT r.call_id, r.checklist_id, r.checklist_version, r.checklist_hash, r.item_id, r.position, r.weight,
+       r.reason, r.evidence, coalesce(v.verdict, r.verdict) AS verdict, r.verdict AS machine_verdict,
+       -- Scores from before migration 7 have no per-item flag: a failed critical item is one.
+       CASE WHEN v.verdict IS NULL THEN coalesce(r.critical, r.verdict = 'fail' AND coalesce(ci.critical, false))
+            ELSE v.verdict = 'fail' AND (coalesce(ci.critical, false) OR coalesce(r.critical, false)) END AS critical,
+       v.reviewer, v.note AS review_note, v.reviewed_at
+FROM latest
+JOIN item_results r USING (call_id, checklist_hash)
+LEFT JOIN checklist_items ci ON ci.checklist_hash = r.checklist_hash AND ci.item_id = r.item_id
+LEFT JOIN current_reviews v ON v.call_id = r.call_id AND v.checklist_id = r.checklist_id AND v.item_id = r.item_id;
+
 -- Every call with its manager (or 'unassigned') and, per checklist that scored it, the score of
 -- that checklist's latest version: one row per call and checklist (one row if never scored).
+-- A call a QA lead reviewed is scored on the effective verdicts; machine_score keeps the machine's.
 CREATE OR REPLACE VIEW latest_scores AS
 SELECT
     c.call_id,
@@ -35,12 +60,32 @@ SELECT
     s.n_pass,
     s.n_fail,
     s.n_na,
-    s.scored_at
+    s.scored_at,
+    s.machine_score,
+    coalesce(s.reviewed_items, 0) AS reviewed_items
 FROM calls c
 LEFT JOIN managers m ON m.manager_id = c.manager_id
 LEFT JOIN (
-    SELECT * FROM call_scores
-    QUALIFY row_number() OVER (PARTITION BY call_id, checklist_id ORDER BY scored_at DESC, checklist_hash) = 1
+    SELECT cs.call_id, cs.checklist_id, cs.checklist_version, cs.checklist_hash, cs.scored_at,
+           cs.score AS machine_score, e.reviewed_items,
+           -- Unreviewed: the stored score, exactly as the scorer rounded it.
+           CASE WHEN e.reviewed_items > 0 THEN e.score ELSE cs.score END AS score,
+           CASE WHEN e.reviewed_items > 0 THEN e.critical_failure ELSE cs.critical_failure END AS critical_failure,
+           CASE WHEN e.reviewed_items > 0 THEN e.n_pass ELSE cs.n_pass END AS n_pass,
+           CASE WHEN e.reviewed_items > 0 THEN e.n_fail ELSE cs.n_fail END AS n_fail,
+           CASE WHEN e.reviewed_items > 0 THEN e.n_na ELSE cs.n_na END AS n_na
+    FROM call_scores cs
+    LEFT JOIN (
+        SELECT call_id, checklist_hash, count(reviewer) AS reviewed_items,
+               round(100 * coalesce(sum(weight) FILTER (WHERE verdict = 'pass'), 0)
+                     / nullif(sum(weight) FILTER (WHERE verdict <> 'na'), 0), 1) AS score,
+               bool_or(critical) AS critical_failure,
+               count(*) FILTER (WHERE verdict = 'pass')::INTEGER AS n_pass,
+               count(*) FILTER (WHERE verdict = 'fail')::INTEGER AS n_fail,
+               count(*) FILTER (WHERE verdict = 'na')::INTEGER AS n_na
+        FROM effective_verdicts GROUP BY call_id, checklist_hash
+    ) e ON e.call_id = cs.call_id AND e.checklist_hash = cs.checklist_hash
+    QUALIFY row_number() OVER (PARTITION BY cs.call_id, cs.checklist_id ORDER BY cs.scored_at DESC, cs.checklist_hash) = 1
 ) s ON s.call_id = c.call_id;
 
 -- Each evidence quote of the latest verdicts, tied to the transcript segment it came from.
@@ -49,7 +94,7 @@ WITH quotes AS (
     SELECT l.call_id, l.manager_id, l.day, r.item_id, r.verdict,
            generate_subscripts(r.evidence, 1) AS n, unnest(r.evidence) AS q
     FROM latest_scores l
-    JOIN item_results r ON r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash
+    JOIN effective_verdicts r ON r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash
 )
 SELECT quotes.call_id, quotes.manager_id, quotes.day, quotes.item_id, quotes.verdict, quotes.n,
        q.speaker, q.start_s, q.end_s, q.text, seg.idx AS seg_idx
@@ -64,15 +109,42 @@ QUALIFY row_number() OVER (PARTITION BY quotes.call_id, quotes.item_id, quotes.n
 CREATE OR REPLACE VIEW latest_verdicts AS
 SELECT l.call_id, l.manager_id, l.name, l.team, l.started_at, l.day, l.score, l.critical_failure,
        r.checklist_id, r.item_id, r.position, r.verdict, r.weight, r.reason,
-       coalesce(e.quotes, []) AS quotes
+       coalesce(e.quotes, []) AS quotes,
+       r.machine_verdict, r.reviewer, r.review_note, r.reviewed_at
 FROM latest_scores l
-JOIN item_results r ON r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash
+JOIN effective_verdicts r ON r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash
 LEFT JOIN (
     SELECT call_id, item_id,
            list({'speaker': speaker, 'start_s': start_s, 'end_s': end_s, 'text': text, 'seg_idx': seg_idx}
                 ORDER BY n) AS quotes
     FROM evidence_quotes GROUP BY call_id, item_id
 ) e ON e.call_id = r.call_id AND e.item_id = r.item_id;
+
+-- How often the machine's verdict stood where a QA lead judged the item.
+CREATE OR REPLACE VIEW review_agreement AS
+SELECT checklist_id, item_id, min(position) AS position,
+       count(*) AS reviewed,
+       count(*) FILTER (WHERE verdict = machine_verdict) AS agreed,
+       pass_rate(agreed, reviewed) AS agreement
+FROM effective_verdicts
+WHERE reviewer IS NOT NULL
+GROUP BY checklist_id, item_id;
+
+-- Calibration: two QA leads' newest verdicts on the same call and item, per pair of reviewers.
+CREATE OR REPLACE VIEW reviewer_agreement AS
+WITH newest AS (
+    SELECT * FROM reviews
+    QUALIFY row_number() OVER (PARTITION BY call_id, checklist_id, item_id, reviewer
+                               ORDER BY reviewed_at DESC, review_id DESC) = 1
+)
+SELECT a.reviewer AS reviewer_a, b.reviewer AS reviewer_b,
+       count(*) AS items,
+       count(*) FILTER (WHERE a.verdict = b.verdict) AS agreed,
+       pass_rate(agreed, items) AS agreement
+FROM newest a
+JOIN newest b ON b.call_id = a.call_id AND b.checklist_id = a.checklist_id AND b.item_id = a.item_id
+             AND a.reviewer < b.reviewer
+GROUP BY a.reviewer, b.reviewer;
 
 CREATE OR REPLACE VIEW manager_daily AS
 SELECT manager_id, name, team, day,
@@ -260,6 +332,17 @@ COMMENT ON COLUMN item_results.reason IS 'One line explaining the verdict.';
 COMMENT ON COLUMN item_results.evidence IS 'Quotes behind the verdict: list of {speaker, start_s, end_s, text}.';
 COMMENT ON COLUMN item_results.scored_at IS 'When the verdict was stored (UTC).';
 
+COMMENT ON TABLE reviews IS 'QA leads'' verdicts over the machine''s, only ever added: the newest per call, checklist and item stands (current_reviews), the rest is its history.';
+COMMENT ON COLUMN reviews.review_id IS 'Unique id of the review (a UUID), so a review queued while the database was busy is stored once.';
+COMMENT ON COLUMN reviews.call_id IS 'calls.call_id';
+COMMENT ON COLUMN reviews.checklist_id IS 'Checklist of the item reviewed.';
+COMMENT ON COLUMN reviews.item_id IS 'Checklist item reviewed.';
+COMMENT ON COLUMN reviews.verdict IS 'The reviewer''s verdict: pass, fail or na.';
+COMMENT ON COLUMN reviews.machine_verdict IS 'The machine''s verdict when the review was made.';
+COMMENT ON COLUMN reviews.reviewer IS 'Who reviewed (never empty).';
+COMMENT ON COLUMN reviews.note IS 'Why, in the reviewer''s words.';
+COMMENT ON COLUMN reviews.reviewed_at IS 'When (UTC).';
+COMMENT ON COLUMN item_results.critical IS 'This verdict flags the call: a critical item failed, or a critical forbidden phrase was said. NULL in scores from before migration 7.';
 COMMENT ON TABLE call_scores IS 'Score of each call against a checklist; latest_scores picks the most recent per call.';
 COMMENT ON COLUMN call_scores.call_id IS 'calls.call_id';
 COMMENT ON COLUMN call_scores.checklist_id IS 'Checklist identifier.';
@@ -274,6 +357,10 @@ COMMENT ON COLUMN call_scores.scored_at IS 'When the score was stored (UTC).';
 
 COMMENT ON VIEW latest_scores IS 'One row per call and checklist that scored it (one row with NULL checklist if none did), with manager (''unassigned'' if unknown), day (of started_at, or of processed_at when the PBX gave no date), status and the score of that checklist''s latest version. flagged = critical failure or score below 50.';
 COMMENT ON VIEW evidence_quotes IS 'One row per evidence quote of the latest verdicts, with seg_idx: the transcript segment it came from.';
+COMMENT ON VIEW current_reviews IS 'The newest review per call, checklist and item: the human verdict that stands.';
+COMMENT ON VIEW effective_verdicts IS 'Each verdict of the latest checklist version per call: machine_verdict, and verdict with a QA lead''s review over it; critical = it flags the call.';
+COMMENT ON VIEW review_agreement IS 'Per checklist item: items a QA lead judged (reviewed), how many kept the machine''s verdict (agreed), agreement in percent.';
+COMMENT ON VIEW reviewer_agreement IS 'Calibration: per pair of QA leads, the items both judged, how many alike, agreement in percent.';
 COMMENT ON VIEW latest_verdicts IS 'One row per call and checklist item of the latest score, with manager, day and the quotes (with seg_idx).';
 COMMENT ON VIEW manager_daily IS 'Per manager and day: calls, failed, scored, avg_score (0..100), critical_failures, audio_minutes.';
 COMMENT ON VIEW manager_item_pass_rates IS 'Per manager and checklist item: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
@@ -301,6 +388,8 @@ COMMENT ON COLUMN latest_scores.n_pass IS 'Items passed.';
 COMMENT ON COLUMN latest_scores.n_fail IS 'Items failed.';
 COMMENT ON COLUMN latest_scores.n_na IS 'Items not applicable.';
 COMMENT ON COLUMN latest_scores.scored_at IS 'When the score was stored (UTC).';
+COMMENT ON COLUMN latest_scores.machine_score IS 'The score the machine gave, before any QA lead''s review.';
+COMMENT ON COLUMN latest_scores.reviewed_items IS 'Items a QA lead judged (see reviews); when above 0, score, critical_failure and n_* follow the effective verdicts.';
 
 COMMENT ON COLUMN evidence_quotes.call_id IS 'calls.call_id';
 COMMENT ON COLUMN evidence_quotes.manager_id IS 'Manager, or ''unassigned''.';
@@ -325,9 +414,13 @@ COMMENT ON COLUMN latest_verdicts.critical_failure IS 'A critical item of the ca
 COMMENT ON COLUMN latest_verdicts.checklist_id IS 'Checklist of the verdict.';
 COMMENT ON COLUMN latest_verdicts.item_id IS 'Checklist item.';
 COMMENT ON COLUMN latest_verdicts.position IS 'Order of the item in the checklist, from 0.';
-COMMENT ON COLUMN latest_verdicts.verdict IS 'pass, fail or na (not applicable).';
+COMMENT ON COLUMN latest_verdicts.verdict IS 'pass, fail or na (not applicable): the effective verdict, a QA lead''s over the machine''s.';
 COMMENT ON COLUMN latest_verdicts.weight IS 'Weight of the item in the call score.';
 COMMENT ON COLUMN latest_verdicts.reason IS 'One line explaining the verdict.';
+COMMENT ON COLUMN latest_verdicts.machine_verdict IS 'The machine''s verdict; verdict differs from it where a QA lead overruled it.';
+COMMENT ON COLUMN latest_verdicts.reviewer IS 'The QA lead of the newest review of this item; NULL when no one reviewed it.';
+COMMENT ON COLUMN latest_verdicts.review_note IS 'Why, in the reviewer''s words.';
+COMMENT ON COLUMN latest_verdicts.reviewed_at IS 'When the newest review was made (UTC).';
 COMMENT ON COLUMN latest_verdicts.quotes IS 'Evidence: list of {speaker, start_s, end_s, text, seg_idx}, seg_idx being the segment quoted.';
 
 COMMENT ON COLUMN manager_daily.manager_id IS 'Manager, or ''unassigned''.';
@@ -392,3 +485,38 @@ COMMENT ON COLUMN team_metrics.longest_silence_s IS 'Median longest silence, sec
 COMMENT ON COLUMN team_metrics.agent_interruptions IS 'Mean interruptions by the agent per call.';
 COMMENT ON COLUMN team_metrics.customer_interruptions IS 'Mean interruptions by the customer per call.';
 COMMENT ON COLUMN team_metrics.agent_wpm IS 'Median agent words per minute.';
+COMMENT ON COLUMN current_reviews.review_id IS 'Unique id of the review (a UUID), so a review queued while the database was busy is stored once.';
+COMMENT ON COLUMN current_reviews.call_id IS 'calls.call_id';
+COMMENT ON COLUMN current_reviews.checklist_id IS 'Checklist of the item reviewed.';
+COMMENT ON COLUMN current_reviews.item_id IS 'Checklist item reviewed.';
+COMMENT ON COLUMN current_reviews.verdict IS 'The reviewer''s verdict: pass, fail or na.';
+COMMENT ON COLUMN current_reviews.machine_verdict IS 'The machine''s verdict when the review was made.';
+COMMENT ON COLUMN current_reviews.reviewer IS 'Who reviewed (never empty).';
+COMMENT ON COLUMN current_reviews.note IS 'Why, in the reviewer''s words.';
+COMMENT ON COLUMN current_reviews.reviewed_at IS 'When (UTC).';
+COMMENT ON COLUMN effective_verdicts.call_id IS 'calls.call_id';
+COMMENT ON COLUMN effective_verdicts.checklist_id IS 'Checklist of the verdict.';
+COMMENT ON COLUMN effective_verdicts.checklist_version IS 'Its latest version that scored the call.';
+COMMENT ON COLUMN effective_verdicts.checklist_hash IS 'Hash of that version; joins item_results and checklist_items.';
+COMMENT ON COLUMN effective_verdicts.item_id IS 'Checklist item.';
+COMMENT ON COLUMN effective_verdicts.position IS 'Order of the item in the checklist, from 0.';
+COMMENT ON COLUMN effective_verdicts.weight IS 'Weight of the item in the call score.';
+COMMENT ON COLUMN effective_verdicts.reason IS 'The machine''s one line explaining its verdict.';
+COMMENT ON COLUMN effective_verdicts.evidence IS 'The machine''s quotes: list of {speaker, start_s, end_s, text}.';
+COMMENT ON COLUMN effective_verdicts.verdict IS 'The effective verdict: the newest review''s, else the machine''s.';
+COMMENT ON COLUMN effective_verdicts.machine_verdict IS 'The machine''s verdict.';
+COMMENT ON COLUMN effective_verdicts.critical IS 'The effective verdict flags the call (a critical item failed, or a critical forbidden phrase was said and no reviewer lifted it).';
+COMMENT ON COLUMN effective_verdicts.reviewer IS 'The QA lead of the newest review; NULL when no one reviewed the item.';
+COMMENT ON COLUMN effective_verdicts.review_note IS 'Why, in the reviewer''s words.';
+COMMENT ON COLUMN effective_verdicts.reviewed_at IS 'When the newest review was made (UTC).';
+COMMENT ON COLUMN review_agreement.checklist_id IS 'Checklist.';
+COMMENT ON COLUMN review_agreement.item_id IS 'Checklist item.';
+COMMENT ON COLUMN review_agreement.position IS 'Order of the item in the checklist.';
+COMMENT ON COLUMN review_agreement.reviewed IS 'Items a QA lead judged.';
+COMMENT ON COLUMN review_agreement.agreed IS 'Of those, the machine''s verdict was the reviewer''s.';
+COMMENT ON COLUMN review_agreement.agreement IS 'agreed / reviewed in percent.';
+COMMENT ON COLUMN reviewer_agreement.reviewer_a IS 'One QA lead (the first in alphabetical order).';
+COMMENT ON COLUMN reviewer_agreement.reviewer_b IS 'The other.';
+COMMENT ON COLUMN reviewer_agreement.items IS 'Call items both judged.';
+COMMENT ON COLUMN reviewer_agreement.agreed IS 'Items they judged alike.';
+COMMENT ON COLUMN reviewer_agreement.agreement IS 'agreed / items in percent.';

@@ -7,6 +7,7 @@ swapped in at the end, so a reader sees the old report or the new one, never hal
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from importlib.resources import files
 import shutil
@@ -42,7 +43,7 @@ def render_reports(db_path: Path, out_dir: Path) -> Path:
     staging.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
     try:
         with Store(db_path, read_only=True) as store:
-            _Renderer(store, staging).render()
+            _Renderer(store, staging, out_dir).render()
         (staging / MARKER).write_text("rendered by callqa; replaced on every run\n", encoding="utf-8")
         _swap_in(staging, out_dir)
     except BaseException:
@@ -158,9 +159,19 @@ class _ByCall:
         return rows
 
 
+def recording_href(recording: str | None, page_dir: Path) -> str | None:
+    """The recording as a link relative to the page that plays it (the report folder may move
+    with the inbox, as on a file share), or None when the file is not there any more. Linked,
+    not copied: a night's recordings are hundreds of hours."""
+    if not recording or not Path(recording).is_file():
+        return None
+    return Path(os.path.relpath(Path(recording).resolve(), page_dir.resolve())).as_posix()
+
+
 class _Renderer:
-    def __init__(self, store: Store, out: Path):
-        self.store, self.out = store, out
+    def __init__(self, store: Store, out: Path, final: Path):
+        """out: the folder being written; final: where it will be once swapped in."""
+        self.store, self.out, self.final = store, out, final
         texts = store.query("item_texts")
         self.guidance = {(t["checklist_id"], t["item_id"]): t["guidance"] for t in texts}
         self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts})
@@ -222,8 +233,9 @@ class _Renderer:
                     evidence_for.setdefault(seg_idx, []).append(item)
         # A call with a call_metrics row (every transcribed one) always has its silence share.
         metrics = metric_rows(call, self.norms) if call["silence_share"] is not None else []
+        audio = recording_href(call["recording"], self.final / "calls")
         self._write(call_href(call["call_id"]), "call.html.j2", root="../", call=call, items=items,
-                    metrics=metrics, reviews=reviews,
+                    metrics=metrics, reviews=reviews, audio=audio,
                     segments=[{**s, "evidence_for": evidence_for.get(s["idx"], [])} for s in segments])
 
     def _write(self, relpath: str, template: str, **data: Any) -> None:

@@ -338,3 +338,47 @@ def test_a_browser_sees_the_tables_and_the_highlighted_evidence(site):
         ["seg-0", "seg-2", "seg-3"]
     assert call.marks == ["Здравствуйте, меня зовут Анна, компания «Солнце».", "Это дорого для нас.",
                           "Итак, договорились: отправляю КП, перезвоню в четверг в 11. Спасибо!"]
+
+
+def test_the_call_page_plays_the_recording_and_a_time_seeks_to_it(tmp_path: Path):
+    """A real PCM recording linked from the call page: Chromium loads it (the audio element has a
+    duration), and clicking a quote's time sets the player there."""
+    import wave
+
+    import numpy as np
+
+    recording = tmp_path / "inbox" / "c1.wav"
+    recording.parent.mkdir()
+    tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(8000 * 30) / 8000) * 32767).astype("<i2")
+    with wave.open(str(recording), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(tone.tobytes())
+    db = tmp_path / "callqa.duckdb"
+    with Store(db) as store:
+        fill(store)
+        store.query("UPDATE calls SET path = ? WHERE call_id = 'c1'", [str(recording)])
+    index = render_reports(db, tmp_path / "out")
+    page = index.parent / call_href("c1")
+    static = Page(page.read_text(encoding="utf-8"))
+    src = static.ids["player"]["src"]
+    assert (page.parent / src).resolve() == recording.resolve()
+    # c2's recording is gone: its page says so instead of a broken player.
+    assert "player" not in Page(read(index, call_href("c2"))).ids
+    assert "no longer at" in read(index, call_href("c2"))
+    # The politeness quote of c1 is at 00:24: click it once the recording's metadata is in.
+    probe = page.with_name("probe.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", """<script>
+var player = document.getElementById("player");
+player.addEventListener("loadedmetadata", function () {
+  document.querySelector('td a[data-t="24.0"]').click();
+  document.body.setAttribute("data-duration", player.duration);
+  document.body.setAttribute("data-now", player.currentTime);
+});
+</script></body>"""), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=5000",
+                               f"--user-data-dir={profile}", "--dump-dom", probe.as_uri()],
+                              check=True, capture_output=True, text=True, timeout=60)
+    body = re.search(r"<body[^>]*>", done.stdout).group(0)
+    assert re.search(r'data-duration="30"', body), body
+    assert re.search(r'data-now="24"', body), body

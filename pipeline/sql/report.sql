@@ -111,7 +111,7 @@ ORDER BY checklist_id, position, item_id, score DESC NULLS LAST;
 -- name: call_details
 SELECT c.call_id, l.manager_id, l.name, l.team, c.manager_id AS pbx_manager_id, c.started_at,
        c.direction, c.status, c.error, c.warnings, mask_phone_in(c.file_name, c.customer_phone) AS file_name,
-       mask_phone_in(c.path, c.customer_phone) AS path, c.duration_s, c.channels,
+       mask_phone_in(c.path, c.customer_phone) AS path, c.path AS recording, c.duration_s, c.channels,
        c.language, c.engine, c.model, round(c.transcribe_s, 1) AS transcribe_s, c.run_id, c.processed_at,
        c.roles_confidence,
        -- Personal data: the report shows only the last digits of the customer's number.

@@ -85,10 +85,12 @@ train: venv
 eval: venv
 	$(BIN)/callqa eval tests/data/dev/locked
 	$(BIN)/callqa eval tests/data/dev/support/locked --checklist support_call
+	$(BIN)/callqa eval --promises locked
 
 eval-tune: venv
 	$(BIN)/callqa eval tests/data/dev/tune
 	$(BIN)/callqa eval tests/data/dev/support/tune --checklist support_call
+	$(BIN)/callqa eval --promises tune
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache

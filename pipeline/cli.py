@@ -287,6 +287,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.promises:
+        from .promise_eval import describe, evaluate as evaluate_promises, load_cases
+
+        result = evaluate_promises(load_cases(part=args.promises))
+        if args.json:
+            json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+            print()
+        else:
+            print(describe(result, args.promises))
+        return 0
     from .contract import read_json
     from .evaluate import evaluate, evaluation_to_json, labelled_call_from_json, render_text
     from .preflight import check_checklist
@@ -397,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--checklist", type=Path)
     ev.add_argument("--json", action="store_true", help="the figures and disagreements as JSON")
     ev.add_argument("--max-disagreements", type=int, metavar="N", help="list at most N disagreements")
+    ev.add_argument("--promises", choices=("locked", "tune", "all"), help="instead: the promises ledger on "
+                    "the labelled promises (tests/data/promises/cases.yaml), that part of them")
     ev.set_defaults(func=cmd_eval)
     return parser
 

@@ -190,6 +190,7 @@ class _Renderer:
                     items=items,
                     flagged=self.store.query("report_flagged"),
                     agreement=self.store.query("report_agreement"),
+                    promises=self.store.query("report_promises"),
                     calibration=self.store.query("report_calibration"),
                     failed=self.store.query("report_failed"))
         for manager in managers:
@@ -219,6 +220,7 @@ class _Renderer:
         self._write(manager_href(manager["manager_id"]), "manager.html.j2", root="../",
                     manager=manager, items=items, coaching=coaching,
                     trend=self.store.query("manager_trend", key),
+                    promises=self.store.query("manager_promises", key),
                     metrics=metric_rows(next(iter(self.store.query("manager_norms", key)), {}), self.norms),
                     calls=self.store.query("manager_calls", key))
 

@@ -3,6 +3,7 @@
 Every stored transcript is routed to its checklist (routing.py); those without a result for that
 checklist's content hash are scored in batches and written a batch per transaction. The nightly
 run calls this after transcribing; `callqa rescore` calls it alone, after a checklist edit.
+The same pass keeps the promises ledger (promises.py) for calls the current rules have not read.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .checklist import Checklist
 from .domain import CallError
 from .routing import Checklists
 from .lemmas import transcript_language
+from .promises import PromiseRules, extract, load_rules
 from .score import score_transcripts
 from .store import Store
 
@@ -34,6 +36,7 @@ class ScoringSummary:
     scored: Mapping[str, int] = field(default_factory=dict)  # checklist id -> calls scored
     failed: Mapping[str, str] = field(default_factory=dict)  # call_id -> why it was not scored
     up_to_date: int = 0
+    promises_read: int = 0  # calls whose promises the ledger (re)read
 
     @property
     def total(self) -> int:
@@ -42,7 +45,8 @@ class ScoringSummary:
     def describe(self) -> str:
         done = ", ".join(f"{n} by {cid}" for cid, n in sorted(self.scored.items())) or "none"
         return (f"Scored {self.total} call(s) ({done}); {len(self.failed)} could not be scored; "
-                f"{self.up_to_date} already up to date")
+                f"{self.up_to_date} already up to date"
+                + (f"; promises read from {self.promises_read} call(s)" if self.promises_read else ""))
 
 
 def plan(candidates: Sequence[Mapping], checklists: Checklists, only: str | None = None) -> Plan:
@@ -86,7 +90,22 @@ def score_stored(store: Store, checklists: Checklists, only: str | None = None,
             n, errors = _score_batch(store, checklist, call_ids[start:start + batch])
             scored[checklist_id] += n
             failed.update(errors)
-    return ScoringSummary(dict(scored), failed, work.up_to_date)
+    promised = extract_promises(store, batch=batch)
+    return ScoringSummary(dict(scored), failed, work.up_to_date, promised)
+
+
+def extract_promises(store: Store, rules: PromiseRules | None = None, batch: int = BATCH) -> int:
+    """The promises ledger for every transcribed call the current rules have not read; the
+    number of calls read."""
+    rules = rules or load_rules()
+    done = 0
+    while call_ids := store.calls_without_promises(rules.hash, batch):
+        starts = store.call_starts(call_ids)
+        found = {t.call_id: extract(t.segments, transcript_language(t), starts.get(t.call_id), rules)
+                 for t in store.transcripts(call_ids)}
+        store.write_commitments({c: found.get(c, []) for c in call_ids}, rules.hash)
+        done += len(call_ids)
+    return done
 
 
 def _score_batch(store: Store, checklist: Checklist, call_ids: Sequence[str]) -> tuple[int, dict[str, str]]:

@@ -31,6 +31,7 @@ from .migrate import SQL_DIR, MigrationError, migrations, schema_version, upgrad
 
 if TYPE_CHECKING:
     from .checklist import Checklist
+    from .promises import Commitment
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
@@ -186,6 +187,25 @@ class Store:
                 {"review_id": r.review_id, "call_id": r.call_id, "checklist_id": r.checklist_id,
                  "item_id": r.item_id, "verdict": r.verdict, "machine_verdict": r.machine_verdict,
                  "reviewer": r.reviewer, "note": r.note, "reviewed_at": r.reviewed_at} for r in reviews]})
+
+    def calls_without_promises(self, rules_hash: str, batch: int) -> list[str]:
+        return [r["call_id"] for r in self.query("calls_without_promises", {"rules_hash": rules_hash, "batch": batch})]
+
+    def call_starts(self, call_ids: Sequence[str]) -> dict[str, datetime | None]:
+        return {r["call_id"]: r["started_at"] for r in self.query("promise_calls", {"ids": list(call_ids)})}
+
+    def write_commitments(self, found: Mapping[str, Sequence[Commitment]], rules_hash: str) -> None:
+        """The commitments of these calls, in place of what older rules found, in one transaction."""
+        ids = list(found)
+        rows = [{"call_id": call_id, "idx": n, "kind": k.kind, "quote": k.quote, "start_s": k.start, "end_s": k.end,
+                 "due_at": k.due_at, "due_text": k.due_text, "vague": k.vague, "absolute": k.absolute}
+                for call_id, ks in found.items() for n, k in enumerate(ks)]
+        with self._transaction() as con:
+            con.execute(sql("delete_commitments"), {"ids": ids})
+            if rows:
+                con.execute(sql("insert_commitments"), {"rows": rows, "rules_hash": rules_hash,
+                                                        "extracted_at": _utcnow()})
+            con.execute(sql("mark_promises_read"), {"ids": ids, "rules_hash": rules_hash})
 
     def upsert_managers(self, managers: Iterable[Manager]) -> None:
         rows = [{"manager_id": m.manager_id, "name": m.name, "team": m.team} for m in managers]

@@ -42,6 +42,14 @@ FROM review_agreement ORDER BY checklist_id, position, item_id;
 SELECT reviewer_a, reviewer_b, items AS both_judged, agreed, agreement
 FROM reviewer_agreement ORDER BY reviewer_a, reviewer_b;
 
+-- name: report_promises
+-- Promises due today and overdue, across the team: the morning's follow-up list.
+SELECT manager_id, name, call_id, kind, quote, start_s, due_at, due_text, status, vague, absolute
+FROM promises
+WHERE status IN ('due_today', 'overdue')
+ORDER BY status = 'overdue' DESC, due_at NULLS FIRST, name, call_id, idx
+LIMIT 200;
+
 -- name: report_flagged
 -- Calls to review first: critical failures, then the lowest scores, newest days first.
 SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure, l.checklist_id,
@@ -69,6 +77,17 @@ FROM manager_item_pass_rates m
 JOIN item_pass_rates t ON t.checklist_id = m.checklist_id AND t.item_id = m.item_id
 WHERE m.manager_id = $manager_id
 ORDER BY m.checklist_id, m.position, m.item_id;
+
+-- name: manager_promises
+-- The manager's promises to act on: due today, overdue or past due, and the vague or absolute
+-- ones of the last 30 days.
+SELECT call_id, kind, quote, start_s, promised_at, due_at, due_text, status, vague, absolute, kept_by
+FROM promises
+WHERE manager_id = $manager_id
+  AND (status IN ('due_today', 'overdue', 'past_due')
+       OR ((vague OR absolute) AND promised_at >= localtimestamp - INTERVAL 30 DAY))
+ORDER BY status = 'overdue' DESC, status = 'due_today' DESC, due_at NULLS FIRST, call_id, idx
+LIMIT 200;
 
 -- name: manager_trend
 SELECT day, calls, scored, avg_score, critical_failures

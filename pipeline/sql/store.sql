@@ -133,6 +133,7 @@ ORDER BY c.call_id;
 -- The published copy for managers and BI: the customer's number masked, also in file names.
 UPDATE calls SET file_name = mask_phone_in(file_name, customer_phone), path = mask_phone_in(path, customer_phone),
                  customer_phone = masked_phone(customer_phone);
+UPDATE commitments SET customer_phone = masked_phone(customer_phone);
 
 -- name: file_identities
 SELECT path, size, mtime_ns, sha256 FROM file_identity;
@@ -161,3 +162,29 @@ ON CONFLICT (review_id) DO NOTHING;
 -- name: review_history
 SELECT review_id, checklist_id, item_id, verdict, machine_verdict, reviewer, note, reviewed_at
 FROM reviews WHERE call_id = $call_id ORDER BY reviewed_at, review_id;
+
+-- name: calls_without_promises
+-- Transcribed calls the current promise rules have not read yet.
+SELECT call_id FROM calls
+WHERE status = 'ok' AND promises_hash IS DISTINCT FROM $rules_hash
+ORDER BY call_id LIMIT $batch;
+
+-- name: promise_calls
+SELECT call_id, started_at FROM calls WHERE list_contains($ids, call_id);
+
+-- name: delete_commitments
+DELETE FROM commitments WHERE list_contains($ids, call_id);
+
+-- name: insert_commitments
+-- Manager and customer phone are the call's, copied so the ledger reads on its own.
+INSERT INTO commitments (call_id, idx, manager_id, customer_phone, kind, quote, start_s, end_s, due_at,
+                         due_text, vague, absolute, rules_hash, extracted_at)
+SELECT k.call_id, k.idx, c.manager_id, c.customer_phone, k.kind, k.quote, k.start_s, k.end_s, k.due_at,
+       k.due_text, k.vague, k.absolute, $rules_hash, $extracted_at
+FROM (SELECT unnest($rows::STRUCT(call_id VARCHAR, idx INTEGER, kind VARCHAR, quote VARCHAR, start_s DOUBLE,
+                                  end_s DOUBLE, due_at TIMESTAMP, due_text VARCHAR, vague BOOLEAN,
+                                  absolute BOOLEAN)[]) AS k)
+JOIN calls c ON c.call_id = k.call_id;
+
+-- name: mark_promises_read
+UPDATE calls SET promises_hash = $rules_hash WHERE list_contains($ids, call_id);

@@ -146,6 +146,34 @@ JOIN newest b ON b.call_id = a.call_id AND b.checklist_id = a.checklist_id AND b
              AND a.reviewer < b.reviewer
 GROUP BY a.reviewer, b.reviewer;
 
+-- The promises ledger with its follow-through, as of now (PBX local time, as started_at). A
+-- callback is kept by a later call of the same manager to the same customer number, at or before
+-- its due moment (a vague one: within 7 days); past due without one it is overdue. Other kinds
+-- cannot be checked from calls: past due, they are past_due.
+CREATE OR REPLACE VIEW promises AS
+SELECT k.call_id, k.idx, coalesce(m.manager_id, 'unassigned') AS manager_id, coalesce(m.name, 'unassigned') AS name,
+       k.customer_phone, c.started_at AS promised_at, k.kind, k.quote, k.start_s, k.due_at, k.due_text,
+       k.vague, k.absolute, f.kept_by, f.kept_at,
+       CASE WHEN f.kept_by IS NOT NULL THEN 'kept'
+            WHEN k.due_at IS NULL AND k.kind = 'callback' AND c.started_at + INTERVAL 7 DAY < localtimestamp THEN 'overdue'
+            WHEN k.due_at IS NULL THEN 'open'
+            WHEN k.due_at < localtimestamp THEN CASE WHEN k.kind = 'callback' THEN 'overdue' ELSE 'past_due' END
+            WHEN CAST(k.due_at AS DATE) = current_date THEN 'due_today'
+            ELSE 'open' END AS status
+FROM commitments k
+JOIN calls c ON c.call_id = k.call_id
+LEFT JOIN managers m ON m.manager_id = k.manager_id
+LEFT JOIN (
+    SELECT k2.call_id, k2.idx, arg_min(later.call_id, later.started_at) AS kept_by, min(later.started_at) AS kept_at
+    FROM commitments k2
+    JOIN calls first ON first.call_id = k2.call_id
+    JOIN calls later ON later.manager_id = k2.manager_id AND later.customer_phone = k2.customer_phone
+                    AND later.call_id <> k2.call_id AND later.started_at > first.started_at
+                    AND later.started_at <= coalesce(k2.due_at, first.started_at + INTERVAL 7 DAY)
+    WHERE k2.kind = 'callback'
+    GROUP BY k2.call_id, k2.idx
+) f ON f.call_id = k.call_id AND f.idx = k.idx;
+
 CREATE OR REPLACE VIEW manager_daily AS
 SELECT manager_id, name, team, day,
        count(*) AS calls,
@@ -520,3 +548,36 @@ COMMENT ON COLUMN reviewer_agreement.reviewer_b IS 'The other.';
 COMMENT ON COLUMN reviewer_agreement.items IS 'Call items both judged.';
 COMMENT ON COLUMN reviewer_agreement.agreed IS 'Items they judged alike.';
 COMMENT ON COLUMN reviewer_agreement.agreement IS 'agreed / items in percent.';
+COMMENT ON VIEW promises IS 'The promises ledger with its follow-through: one row per commitment an agent made, with status kept, due_today, open, overdue or past_due as of now.';
+COMMENT ON TABLE commitments IS 'Each commitment an agent made in a call (callback, send, delivery, price_hold, visit), extracted from the stored transcript by the scoring pass.';
+COMMENT ON COLUMN calls.promises_hash IS 'Which version of the promise rules (checklists/ledger/promises.yaml) read this call; the scoring pass re-reads calls of older versions.';
+COMMENT ON COLUMN promises.call_id IS 'calls.call_id of the call the promise was made in.';
+COMMENT ON COLUMN promises.idx IS 'Order of the promise in that call, from 0.';
+COMMENT ON COLUMN promises.manager_id IS 'Manager who promised, or ''unassigned''.';
+COMMENT ON COLUMN promises.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN promises.customer_phone IS 'The customer''s number (masked in published copies).';
+COMMENT ON COLUMN promises.promised_at IS 'When the call started, PBX local time.';
+COMMENT ON COLUMN promises.kind IS 'callback, send, delivery, price_hold or visit.';
+COMMENT ON COLUMN promises.quote IS 'The agent''s words.';
+COMMENT ON COLUMN promises.start_s IS 'Seconds into the call.';
+COMMENT ON COLUMN promises.due_at IS 'The latest moment that keeps the promise, PBX local time; NULL when vague.';
+COMMENT ON COLUMN promises.due_text IS 'The words the due moment was read from.';
+COMMENT ON COLUMN promises.vague IS 'No concrete moment was named («на днях», soon): flagged.';
+COMMENT ON COLUMN promises.absolute IS 'The agent guaranteed it («гарантирую», 100 %): flagged.';
+COMMENT ON COLUMN promises.kept_by IS 'The later call to the same customer by the same manager that kept a callback.';
+COMMENT ON COLUMN promises.kept_at IS 'When that call started.';
+COMMENT ON COLUMN promises.status IS 'kept, due_today, open, overdue (a callback not kept in time) or past_due (another kind, past its moment; calls cannot tell whether it was kept).';
+COMMENT ON COLUMN commitments.call_id IS 'calls.call_id';
+COMMENT ON COLUMN commitments.idx IS 'Order of the promise in the call, from 0.';
+COMMENT ON COLUMN commitments.manager_id IS 'The call''s manager id (as the PBX gave it).';
+COMMENT ON COLUMN commitments.customer_phone IS 'The call''s customer number (masked in published copies).';
+COMMENT ON COLUMN commitments.kind IS 'callback, send, delivery, price_hold or visit.';
+COMMENT ON COLUMN commitments.quote IS 'The agent''s turn holding the promise.';
+COMMENT ON COLUMN commitments.start_s IS 'Seconds into the call.';
+COMMENT ON COLUMN commitments.end_s IS 'End of the turn, seconds into the call.';
+COMMENT ON COLUMN commitments.due_at IS 'The latest moment that keeps it (PBX local time, read by dateparser against the call''s start and widened to the named day, week or month); NULL when vague.';
+COMMENT ON COLUMN commitments.due_text IS 'The words the due moment was read from.';
+COMMENT ON COLUMN commitments.vague IS 'No concrete moment named: flagged.';
+COMMENT ON COLUMN commitments.absolute IS 'A guarantee («гарантирую», 100 %): flagged.';
+COMMENT ON COLUMN commitments.rules_hash IS 'Hash of checklists/ledger/promises.yaml that extracted it.';
+COMMENT ON COLUMN commitments.extracted_at IS 'When (UTC).';

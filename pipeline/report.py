@@ -12,7 +12,7 @@ import re
 from importlib.resources import files
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import groupby
 from operator import itemgetter
@@ -130,6 +130,38 @@ def metric_rows(values: Mapping[str, Any], norms: Mapping[str, Any] | None) -> l
              "team": metric((norms or {}).get(key), unit)} for key, label, unit in METRICS]
 
 
+def sparkline(values: Sequence[float], width: int = 96, height: int = 24) -> str:
+    """SVG polyline points for scores 0..100, left to right, 100 at the top."""
+    if len(values) == 1:
+        return f"{width / 2:g},{height - values[0] * height / 100:.1f}"
+    step = width / (len(values) - 1)
+    return " ".join(f"{i * step:.1f},{height - v * height / 100:.1f}" for i, v in enumerate(values))
+
+
+def trends(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """manager_id -> its weekly averages (report_weekly) as a sparkline with its labels."""
+    out: dict[str, dict[str, Any]] = {}
+    for manager_id, weeks in groupby(rows, key=itemgetter("manager_id")):
+        weeks = list(weeks)
+        values = [w["avg_score"] for w in weeks]
+        out[manager_id] = {"points": sparkline(values), "first": values[0], "last": values[-1],
+                           "weeks": len(weeks), "since": weeks[0]["week"]}
+    return out
+
+
+def heat_map(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Managers × items (report_heatmap) as a table: the item columns, then a row per manager
+    with its pass rate per column (None where nothing applied)."""
+    columns = sorted({(r["checklist_id"], r["position"], r["item_id"]) for r in rows})
+    index = {(c[0], c[2]): n for n, c in enumerate(columns)}
+    table: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        row = table.setdefault(r["manager_id"], {"manager_id": r["manager_id"], "name": r["name"],
+                                                  "rates": [None] * len(columns)})
+        row["rates"][index[r["checklist_id"], r["item_id"]]] = r["pass_rate"]
+    return {"columns": [{"checklist_id": c[0], "item_id": c[2]} for c in columns], "rows": list(table.values())}
+
+
 def _environment(titles: Mapping[tuple[str, str], str]) -> Environment:
     """titles: (checklist id, item id) -> title; `item_id | label(checklist_id)` in templates."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
@@ -188,6 +220,10 @@ class _Renderer:
                     last_run=next(iter(self.store.query("report_last_run")), None),
                     managers=managers,
                     items=items,
+                    periods=self.store.query("report_periods"),
+                    distribution=self.store.query("report_distribution"),
+                    trends=trends(self.store.query("report_weekly")),
+                    heat=heat_map(self.store.query("report_heatmap")),
                     flagged=self.store.query("report_flagged"),
                     agreement=self.store.query("report_agreement"),
                     promises=self.store.query("report_promises"),

@@ -220,10 +220,23 @@ def test_index_totals_are_the_hand_computed_numbers(department: Path):
                                        "To review")} == {
         "Calls": "6", "Processed": "5", "Failed": "1", "Audio minutes": "4.0", "Average score": "59.9",
         "To review": "1"}
-    # Manager, team, calls, failed, average score, critical, to review.
-    assert page.row("Olga Orlova") == ["Olga Orlova", "North", "3", "1", "62.5", "0", "0"]
-    assert page.row("Petr Popov") == ["Petr Popov", "North", "2", "0", "62.3", "0", "0"]
-    assert page.row("unassigned") == ["unassigned", "", "1", "0", "49.9", "0", "1"]
+    # Manager, team, calls, failed, average score, critical, to review, the weekly trend (one week).
+    assert page.row("Olga Orlova") == ["Olga Orlova", "North", "3", "1", "62.5", "0", "0", "62.5"]
+    assert page.row("Petr Popov") == ["Petr Popov", "North", "2", "0", "62.3", "0", "0", "62.3"]
+    assert page.row("unassigned") == ["unassigned", "", "1", "0", "49.9", "0", "1", "49.9"]
+    # Periods end on the last day with calls, 2026-11-24: calls, scored, average, to review,
+    # critical, audio minutes.
+    assert page.row("Last day")[1:] == ["2026-11-24", "4", "3", "58.1", "1", "0", "1.5"]
+    assert page.row("7 days")[1:] == ["2026-11-18 – 2026-11-24", "6", "5", "59.9", "1", "0", "4.0"]
+    # The distribution of the 30 days' scores in bands of ten: 49.9 | 50, 50 | 74.5, 75.
+    bands = {r[0]: r[1] for r in page.rows if len(r) == 3 and r[0][:1].isdigit()}
+    assert bands == {"0–9": "0", "10–19": "0", "20–29": "0", "30–39": "0", "40–49": "1", "50–59": "2",
+                     "60–69": "0", "70–79": "2", "80–89": "0", "90–100": "0"}
+    # The heat map: a manager's pass rate per item (introduced, objections, politeness).
+    heat = [r for r in page.rows if len(r) == 4 and r[0] in ("Olga Orlova", "Petr Popov", "unassigned")]
+    assert heat == [["Olga Orlova", "100.0%", "100.0%", "50.0%"],
+                    ["Petr Popov", "50.0%", "50.0%", "100.0%"],
+                    ["unassigned", "0.0%", "—", "100.0%"]]
     # Applicable, passed, failed, not applicable, pass rate.
     assert page.row(ITEMS["introduced"].title)[1:] == ["5", "3", "2", "0", "60.0%"]
     assert page.row(ITEMS["handled_objections"].title)[1:] == ["3", "2", "1", "2", "66.7%"]
@@ -324,7 +337,8 @@ def browser_dom(page: Path) -> Page:
 def test_a_browser_sees_the_tables_and_the_highlighted_evidence(site):
     _, index = site
     team = browser_dom(index)
-    assert team.row("Anna Petrova") == ["Anna Petrova", "Sales A", "2", "0", "80.0", "0", "0"]
+    assert team.row("Anna Petrova") == ["Anna Petrova", "Sales A", "2", "0", "80.0", "0", "0", "80.0"]
+    assert team.ids["heat"] and "polyline" not in index.read_text()  # one week each: a dot, not a line
     assert team.cards["Average score"] == "60.0" and team.cards["To review"] == "2"
 
     anna = browser_dom(index.parent / manager_href("m101"))
@@ -382,3 +396,16 @@ player.addEventListener("loadedmetadata", function () {
     body = re.search(r"<body[^>]*>", done.stdout).group(0)
     assert re.search(r'data-duration="30"', body), body
     assert re.search(r'data-now="24"', body), body
+
+
+def test_a_trend_of_several_weeks_is_a_line_from_the_first_to_the_last_average():
+    from datetime import date
+
+    from pipeline.report import trends
+
+    rows = [{"manager_id": "m1", "week": date(2026, 11, 2), "avg_score": 50.0, "calls": 3},
+            {"manager_id": "m1", "week": date(2026, 11, 9), "avg_score": 100.0, "calls": 2},
+            {"manager_id": "m1", "week": date(2026, 11, 16), "avg_score": 75.0, "calls": 4}]
+    t = trends(rows)["m1"]
+    assert t["points"] == "0.0,12.0 48.0,0.0 96.0,6.0"  # 100 at the top of the 24 px box
+    assert (t["first"], t["last"], t["weeks"], t["since"]) == (50.0, 75.0, 3, date(2026, 11, 2))

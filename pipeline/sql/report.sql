@@ -29,6 +29,49 @@ FROM latest_scores
 GROUP BY manager_id, name, team
 ORDER BY manager_id = 'unassigned', name, manager_id;
 
+-- Periods end on the last day with calls (the night's work the morning after), not on the
+-- clock: a report of old calls still shows its last day, week and month.
+
+-- name: report_periods
+WITH last AS (SELECT max(day) AS d FROM latest_scores),
+periods AS (SELECT * FROM (VALUES ('Last day', 1, 0), ('7 days', 7, 1), ('30 days', 30, 2)) p(label, days, pos))
+SELECT p.label, p.days, last.d - (p.days - 1) AS first_day, last.d AS last_day,
+       count(l.call_id) AS calls, count(l.score) AS scored, round(avg(l.score), 1) AS avg_score,
+       count(*) FILTER (WHERE l.flagged) AS flagged, count(*) FILTER (WHERE l.critical_failure) AS critical,
+       round(coalesce(sum(l.duration_s), 0) / 60, 1) AS audio_minutes
+FROM periods p CROSS JOIN last
+LEFT JOIN latest_scores l ON l.day BETWEEN last.d - (p.days - 1) AND last.d
+GROUP BY p.label, p.days, p.pos, last.d
+ORDER BY p.pos;
+
+-- name: report_distribution
+-- Scores of the last 30 days in bands of ten (90 holds 90 to 100).
+WITH last AS (SELECT max(day) AS d FROM latest_scores),
+scored AS (SELECT least(floor(score / 10), 9)::INTEGER * 10 AS band FROM latest_scores, last
+           WHERE score IS NOT NULL AND day > last.d - 30)
+SELECT b.band, count(scored.band) AS calls
+FROM (SELECT unnest(range(0, 100, 10))::INTEGER AS band) b LEFT JOIN scored USING (band)
+GROUP BY b.band ORDER BY b.band;
+
+-- name: report_weekly
+-- Each manager's average score per week, the last eight weeks: the sparklines.
+WITH last AS (SELECT max(day) AS d FROM latest_scores)
+SELECT manager_id, CAST(date_trunc('week', day) AS DATE) AS week, round(avg(score), 1) AS avg_score, count(*) AS calls
+FROM latest_scores, last
+WHERE score IS NOT NULL AND day > last.d - 56
+GROUP BY manager_id, week ORDER BY manager_id, week;
+
+-- name: report_heatmap
+-- Pass rates per manager and item over the last 30 days.
+WITH last AS (SELECT max(day) AS d FROM latest_scores)
+SELECT manager_id, name, checklist_id, item_id, min(position) AS position,
+       count(*) FILTER (WHERE verdict <> 'na') AS applicable,
+       pass_rate(count(*) FILTER (WHERE verdict = 'pass'), count(*) FILTER (WHERE verdict <> 'na')) AS pass_rate
+FROM latest_verdicts, last
+WHERE day > last.d - 30
+GROUP BY manager_id, name, checklist_id, item_id
+ORDER BY manager_id = 'unassigned', name, manager_id, checklist_id, position;
+
 -- name: report_items
 SELECT checklist_id, item_id, applicable, passes, fails, na, pass_rate
 FROM item_pass_rates ORDER BY checklist_id, position, item_id;

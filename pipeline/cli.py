@@ -157,20 +157,20 @@ def _transcribe_file(path: Path, cfg):
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .preflight import check_out
-    from .report import render_reports
+    from .report import queue_options, render_reports
 
     cfg = build_config(args.config, db=args.db, out=args.out)
     if not cfg.db.is_file():
         raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
                           "`callqa run` wrote) or run `callqa run` first")
     check_out(cfg)
-    print(f"Report: {render_reports(cfg.db, cfg.out)}")
+    print(f"Report: {render_reports(cfg.db, cfg.out, queue_options(cfg))}")
     return 0
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     from .preflight import check_checklists, check_out
-    from .report import render_reports
+    from .report import queue_options, render_reports
     from .rescore import score_stored
     from .store import Store, publish
 
@@ -188,13 +188,13 @@ def cmd_rescore(args: argparse.Namespace) -> int:
         print(f"callqa: {call_id}: {why}", file=sys.stderr)
     print(summary.describe())
     publish(cfg.db, cfg.redact)
-    print(f"Report: {render_reports(cfg.db, cfg.out)}")
+    print(f"Report: {render_reports(cfg.db, cfg.out, queue_options(cfg))}")
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     from .domain import Review
-    from .report import render_reports
+    from .report import queue_options, render_reports
     from .review import ReviewError, history, submit
     from .store import Store, publish
 
@@ -202,6 +202,18 @@ def cmd_review(args: argparse.Namespace) -> int:
     if not cfg.db.is_file():
         raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
                           "`callqa run` wrote)")
+    if args.queue:
+        from .report import queue_options, review_queue
+
+        with Store(cfg.db, read_only=True) as store:
+            calls = review_queue(store, queue_options(cfg))
+        print(f"{len(calls)} call(s) to review, the least sure first (doubt 0..1):")
+        for c in calls:
+            on = f", least sure of {c['doubt_on']}" if c["doubt_on"] else ""
+            print(f"  {c['doubt']:.2f}  {c['call_id']}  {c['name']}  {c['why']}  score {c['score']}{on}")
+        return 0
+    if args.call_id is None:
+        raise ReviewError("name the call to review (CALL_ID), or ask for --queue")
     if args.item is None:  # show the call's verdicts and its reviews
         with Store(cfg.db, read_only=True) as store:
             verdicts, reviews = history(store, args.call_id)
@@ -228,7 +240,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     print(f"stored: call {review.call_id} {review.item_id}: {change} by {review.reviewer}")
     if not args.no_report:
         publish(cfg.db, cfg.redact)
-        print(f"Report: {render_reports(cfg.db, cfg.out)}")
+        print(f"Report: {render_reports(cfg.db, cfg.out, queue_options(cfg))}")
     return 0
 
 
@@ -385,13 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
 
     rv = sub.add_parser("review", help="overrule a verdict (CALL_ID ITEM pass|fail|na --reviewer NAME), "
-                        "or show a call's verdicts and reviews (CALL_ID alone)")
-    rv.add_argument("call_id", metavar="CALL_ID")
+                        "show a call's verdicts and reviews (CALL_ID alone), or list the queue (--queue)")
+    rv.add_argument("call_id", nargs="?", metavar="CALL_ID")
     rv.add_argument("item", nargs="?", metavar="ITEM", help="the checklist item, e.g. asked_convenient")
     rv.add_argument("verdict", nargs="?", choices=("pass", "fail", "na"), help="the verdict that stands")
     rv.add_argument("--reviewer", metavar="NAME", help="who reviews (required with a verdict)")
     rv.add_argument("--note", metavar="TEXT", help="why, for the manager and the history")
     rv.add_argument("--checklist", metavar="ID", help="the checklist, when several scored the item")
+    rv.add_argument("--queue", action="store_true", help="list the review queue: flagged calls and each "
+                    "manager's weekly random sample (review_sample, review_seed), the least sure first")
     rv.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
     rv.add_argument("--db", type=Path, help="the callqa database")
     rv.add_argument("--out", type=Path, help="the report folder to re-render")

@@ -122,6 +122,10 @@ class Config:
     # A file is processed only once its size and mtime have not changed for this long: a
     # recording still being copied into the inbox waits for a later run.
     settle_seconds: float = 120.0
+    # The review queue (report review.html, `callqa review --queue`): every flagged call plus this
+    # many calls per manager per week drawn at random; the same seed draws the same calls.
+    review_sample: int = 2
+    review_seed: int = 0
     schedule_cron: str = "0 2 * * *"
     # Seconds between `callqa serve` runs instead of schedule_cron (trials, tests); 0 = use the cron.
     schedule_interval_s: float = 0.0
@@ -229,6 +233,8 @@ def _validate(cfg: Config) -> Config:
         if getattr(cfg, key) <= 0:
             _fail(key, f"{getattr(cfg, key):g} is not above 0",
                   f"set a limit above 0, e.g. {key} = {getattr(Config, key):g}")
+    if cfg.review_sample < 0:
+        _fail("review_sample", f"{cfg.review_sample} is below 0", "use 0 (flagged calls only) or more calls a week")
     if cfg.settle_seconds < 0:
         _fail("settle_seconds", f"{cfg.settle_seconds:g} is below 0", "use 0 (no wait) or more seconds")
     if cfg.schedule_interval_s < 0:

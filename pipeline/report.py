@@ -12,16 +12,20 @@ import re
 from importlib.resources import files
 import shutil
 import tempfile
+from dataclasses import dataclass
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .store import Store
+
+if TYPE_CHECKING:
+    from .config import Config
 
 TEMPLATES = Path(str(files("pipeline.templates")))  # reports/ in the checkout, package data when installed
 # Only an empty folder or one carrying this marker is ever replaced: a mistyped --out must not
@@ -29,8 +33,21 @@ TEMPLATES = Path(str(files("pipeline.templates")))  # reports/ in the checkout, 
 MARKER = ".callqa-report"
 
 
-def render_reports(db_path: Path, out_dir: Path) -> Path:
-    """Render index.html, managers/<id>.html and calls/<id>.html into out_dir; return the index.
+@dataclass(frozen=True)
+class QueueOptions:
+    """The review queue's random sample: calls per manager per week, and the seed of the draw."""
+    sample: int = 2
+    seed: int = 0
+
+
+def queue_options(cfg: Config) -> QueueOptions:
+    """The queue settings of a Config (review_sample, review_seed)."""
+    return QueueOptions(cfg.review_sample, cfg.review_seed)
+
+
+def render_reports(db_path: Path, out_dir: Path, queue: QueueOptions = QueueOptions()) -> Path:
+    """Render index.html, review.html, managers/<id>.html and calls/<id>.html into out_dir;
+    return the index.
 
     Item titles and coaching guidance come from the checklist versions registered in the
     database (an item never registered shows its id humanised: asked_convenient -> Asked convenient).
@@ -43,7 +60,7 @@ def render_reports(db_path: Path, out_dir: Path) -> Path:
     staging.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
     try:
         with Store(db_path, read_only=True) as store:
-            _Renderer(store, staging, out_dir).render()
+            _Renderer(store, staging, out_dir, queue).render()
         (staging / MARKER).write_text("rendered by callqa; replaced on every run\n", encoding="utf-8")
         _swap_in(staging, out_dir)
     except BaseException:
@@ -175,6 +192,11 @@ def _environment(titles: Mapping[tuple[str, str], str]) -> Environment:
     return env
 
 
+def review_queue(store: Store, queue: QueueOptions) -> list[dict[str, Any]]:
+    """The calls to listen to, the least sure first (query review_queue)."""
+    return store.query("review_queue", {"sample": queue.sample, "seed": str(queue.seed)})
+
+
 class _ByCall:
     """Rows sorted by call_id, handed out call by call as the pages are rendered in that order."""
 
@@ -201,9 +223,9 @@ def recording_href(recording: str | None, page_dir: Path) -> str | None:
 
 
 class _Renderer:
-    def __init__(self, store: Store, out: Path, final: Path):
+    def __init__(self, store: Store, out: Path, final: Path, queue: QueueOptions):
         """out: the folder being written; final: where it will be once swapped in."""
-        self.store, self.out, self.final = store, out, final
+        self.store, self.out, self.final, self.queue = store, out, final, queue
         texts = store.query("item_texts")
         self.guidance = {(t["checklist_id"], t["item_id"]): t["guidance"] for t in texts}
         self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts})
@@ -229,6 +251,8 @@ class _Renderer:
                     promises=self.store.query("report_promises"),
                     calibration=self.store.query("report_calibration"),
                     failed=self.store.query("report_failed"))
+        self._write("review.html", "review.html.j2", root="", queue=self.queue,
+                    calls=review_queue(self.store, self.queue))
         for manager in managers:
             self._manager_page(manager)
         # Four queries read side by side, whatever the number of calls: a query per call

@@ -148,3 +148,29 @@ def test_a_review_made_while_a_run_holds_the_database_is_stored_by_its_next_writ
         pass
     assert len(review_rows(db)) == 1
     assert scores(db, "c3")[:2] == (60.0, 40.0)
+
+
+def test_the_review_queue_holds_flagged_calls_a_seeded_sample_and_the_least_sure_first(db: Path, tmp_path: Path):
+    from pipeline.report import QueueOptions, render_reports, review_queue
+
+    def queue(sample: int, seed: int = 0) -> list[tuple]:
+        with Store(db, read_only=True) as store:
+            return [(c["call_id"], c["why"]) for c in review_queue(store, QueueOptions(sample, seed))]
+
+    # c3 (40) and c4 (critical) are flagged; c1 and c2 (Anna, one week) are not.
+    assert sorted(queue(0)) == [("c3", "flagged"), ("c4", "flagged")]
+    one = queue(1)
+    assert len(one) == 3 and one == queue(1)  # one of Anna's two calls, the same draw every time
+    assert {c for c, _ in queue(2)} == {"c1", "c2", "c3", "c4"}
+    assert len({tuple(sorted(queue(1, seed))) for seed in range(8)}) == 2  # seeds draw either call
+    # Evidence the recogniser heard poorly puts c3's verdicts in doubt: first in the queue.
+    with Store(db) as store:
+        store.query("UPDATE segments SET avg_logprob = -1.3 WHERE call_id = 'c3'")
+    with Store(db, read_only=True) as store:
+        first = review_queue(store, QueueOptions(0, 0))[0]
+    assert (first["call_id"], first["doubt"]) == ("c3", 0.8)
+    # A call a reviewer judged leaves the queue; the page lists the rest.
+    assert main(["review", "c4", "politeness", "fail", "--reviewer", "Olga", "--db", str(db), "--no-report"]) == 0
+    assert queue(0) == [("c3", "flagged")]
+    page = Page((render_reports(db, tmp_path / "out", QueueOptions(0, 0)).parent / "review.html").read_text())
+    assert [r[:2] + r[4:5] for r in page.rows[1:]] == [["0.80", "flagged", "c3"]]

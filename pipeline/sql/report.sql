@@ -93,6 +93,51 @@ WHERE status IN ('due_today', 'overdue')
 ORDER BY status = 'overdue' DESC, due_at NULLS FIRST, name, call_id, idx
 LIMIT 200;
 
+-- name: review_queue
+-- What QA leads should listen to: every flagged call, and a random sample of each manager's
+-- calls per week ($sample of them, drawn by md5 of the call id and $seed: the same seed draws
+-- the same calls on any machine), the calls whose verdicts the machine is least sure of first.
+-- Doubt (0..1) comes from what is stored: a verdict resting on the learned layer near its
+-- threshold ("classifier 0.55"), evidence the recogniser heard poorly (avg_logprob), a mono
+-- call whose roles were split with little certainty. A call a reviewer has judged leaves.
+WITH heard AS (
+    SELECT e.call_id, e.item_id, min(s.avg_logprob) AS worst_logprob
+    FROM evidence_quotes e JOIN segments s ON s.call_id = e.call_id AND s.idx = e.seg_idx
+    GROUP BY e.call_id, e.item_id
+),
+item_doubt AS (
+    SELECT v.call_id, v.item_id,
+           greatest(coalesce(1 - 2 * abs(TRY_CAST(regexp_extract(v.reason, 'classifier ([0-9.]+)', 1) AS DOUBLE) - 0.5), 0),
+                    coalesce(least(greatest(-h.worst_logprob - 0.5, 0), 1), 0)) AS doubt
+    FROM latest_verdicts v
+    LEFT JOIN heard h ON h.call_id = v.call_id AND h.item_id = v.item_id
+),
+call_doubt AS (
+    SELECT d.call_id, max(d.doubt) AS item_doubt, arg_max(d.item_id, d.doubt) AS doubtful_item
+    FROM item_doubt d GROUP BY d.call_id
+),
+candidates AS (
+    SELECT l.call_id, l.manager_id, l.name, l.started_at, l.day, l.score, l.flagged, l.critical_failure,
+           l.checklist_id,
+           greatest(coalesce(cd.item_doubt, 0), CASE WHEN c.roles_confidence IS NOT NULL THEN 1 - c.roles_confidence ELSE 0 END)
+               AS doubt,
+           CASE WHEN c.roles_confidence IS NOT NULL AND 1 - c.roles_confidence > coalesce(cd.item_doubt, 0)
+                THEN 'roles' ELSE cd.doubtful_item END AS doubt_on,
+           row_number() OVER (PARTITION BY l.manager_id, date_trunc('week', l.day)
+                              ORDER BY md5(l.call_id || ':' || $seed)) AS draw
+    FROM latest_scores l
+    JOIN calls c ON c.call_id = l.call_id
+    LEFT JOIN call_doubt cd ON cd.call_id = l.call_id
+    WHERE l.status = 'ok' AND l.checklist_id IS NOT NULL AND l.reviewed_items = 0
+)
+SELECT call_id, manager_id, name, started_at, score, critical_failure, checklist_id,
+       round(doubt, 2) AS doubt, CASE WHEN doubt > 0 THEN doubt_on END AS doubt_on, flagged, draw <= $sample AS sampled,
+       CASE WHEN flagged THEN 'flagged' ELSE 'sample' END AS why
+FROM candidates
+WHERE flagged OR draw <= $sample
+ORDER BY doubt DESC, flagged DESC, started_at DESC NULLS LAST, call_id
+LIMIT 500;
+
 -- name: report_flagged
 -- Calls to review first: critical failures, then the lowest scores, newest days first.
 SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure, l.checklist_id,

@@ -1,4 +1,4 @@
-"""`callqa` command line: run | serve | score | rescore | report | review | eval | train | checklist."""
+"""`callqa` command line: run | serve | score | rescore | report | review | ui | eval | train | checklist."""
 from __future__ import annotations
 
 import argparse
@@ -244,6 +244,38 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .report import queue_options, render_reports
+    from .store import publish
+    from .ui import UiOptions, serve
+
+    cfg = build_config(args.config, db=args.db, out=args.out)
+    if not cfg.db.is_file():
+        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
+                          "`callqa run` wrote)")
+    token = args.token or os.environ.get("CALLQA_UI_TOKEN", "")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not token:
+        raise ConfigError(f"--host {args.host} lets other machines in: give --token (or CALLQA_UI_TOKEN)")
+
+    def render() -> None:
+        publish(cfg.db, cfg.redact)
+        render_reports(cfg.db, cfg.out, queue_options(cfg))
+
+    if not (cfg.out / "index.html").is_file():
+        render()
+    server = serve(UiOptions(cfg.db, cfg.out, args.host, args.port, token), render)
+    host, port = server.server_address[:2]
+    print(f"callqa ui: http://{host}:{port}/index.html{f'?token={token}' if token else ''}  (Ctrl-C stops it)",
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def _day(text: str):
     import datetime as dt
 
@@ -412,6 +444,16 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--no-report", action="store_true", help="store the review only; publish and "
                     "re-render later (`callqa report`, or the next run)")
     rv.set_defaults(func=cmd_review)
+
+    ui = sub.add_parser("ui", help="serve the reports locally with a review form on each call page")
+    ui.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
+    ui.add_argument("--db", type=Path, help="the callqa database")
+    ui.add_argument("--out", type=Path, help="the report folder (rendered first if empty)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free one)")
+    ui.add_argument("--token", help="access token for a shared host (or CALLQA_UI_TOKEN); required "
+                    "unless bound to this machine only")
+    ui.set_defaults(func=cmd_ui)
 
     ev = sub.add_parser("eval", help="agreement of the verdicts with labelled transcripts")
     ev.add_argument("paths", type=Path, nargs="*", default=[Path("tests/data/dev/locked")],

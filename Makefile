@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long bench bench-rerun train
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long bench bench-rerun bench-report train
 
 venv: $(STAMP)
 
@@ -72,6 +72,10 @@ bench-long: venv sysdeps
 
 # 10,000 stored transcripts read back from DuckDB and scored in batches, against one at a time
 # (target: under 60 s). The database is built once in var/bench/; figures in README, Development.
+# Reports for 50 managers and 5,000 scored calls (bench/report_speed.py; target under 30 s).
+bench-report: venv
+	$(BIN)/python bench/report_speed.py
+
 bench-score: venv
 	$(BIN)/python bench/score_speed.py
 

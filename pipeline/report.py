@@ -13,7 +13,7 @@ from importlib.resources import files
 import shutil
 import tempfile
 from dataclasses import dataclass
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import groupby
 from operator import itemgetter
@@ -197,6 +197,14 @@ def review_queue(store: Store, queue: QueueOptions) -> list[dict[str, Any]]:
     return store.query("review_queue", {"sample": queue.sample, "seed": str(queue.seed)})
 
 
+def _grouped(rows: list[dict[str, Any]], key: str | Callable[[dict[str, Any]], Any]) -> dict[Any, list[dict[str, Any]]]:
+    """Rows by a column (or a function of the row), each group in the rows' order."""
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row[key] if isinstance(key, str) else key(row), []).append(row)
+    return out
+
+
 class _ByCall:
     """Rows sorted by call_id, handed out call by call as the pages are rendered in that order."""
 
@@ -253,8 +261,13 @@ class _Renderer:
                     failed=self.store.query("report_failed"))
         self._write("review.html", "review.html.j2", root="", queue=self.queue,
                     calls=review_queue(self.store, self.queue))
+        by_manager = {name: _grouped(self.store.query(name), "manager_id")
+                      for name in ("manager_items", "manager_failures")}
+        examples = _grouped(self.store.query("item_examples"), lambda e: (e["checklist_id"], e["item_id"]))
         for manager in managers:
-            self._manager_page(manager)
+            key = manager["manager_id"]
+            self._manager_page(manager, by_manager["manager_items"].get(key, []),
+                               by_manager["manager_failures"].get(key, []), examples)
         # Four queries read side by side, whatever the number of calls: a query per call
         # would rescan the views for every page.
         items = _ByCall(self.store.stream("call_items"))
@@ -264,18 +277,21 @@ class _Renderer:
             self._call_page(call, items.take(call["call_id"]), segments.take(call["call_id"]),
                             reviews.take(call["call_id"]))
 
-    def _manager_page(self, manager: dict[str, Any]) -> None:
+    def _manager_page(self, manager: dict[str, Any], items: list[dict[str, Any]], failures: list[dict[str, Any]],
+                      examples: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
         key = {"manager_id": manager["manager_id"]}
-        items = self.store.query("manager_items", key)
-        failures = self.store.query("manager_failures", key)
-        examples = self.store.query("item_examples", key)
+
         def same(row: dict[str, Any], item: dict[str, Any]) -> bool:
             return (row["checklist_id"], row["item_id"]) == (item["checklist_id"], item["item_id"])
 
+        def colleagues(item: dict[str, Any]) -> list[dict[str, Any]]:
+            """The two best examples of the item by someone else (the rows come best first)."""
+            rows = examples.get((item["checklist_id"], item["item_id"]), [])
+            return [e for e in rows if e["manager_id"] != manager["manager_id"]][:2]
+
         coaching = [
             {**item, "guidance": self.guidance.get((item["checklist_id"], item["item_id"])),
-             "failures": [f for f in failures if same(f, item)],
-             "examples": [e for e in examples if same(e, item)]}
+             "failures": [f for f in failures if same(f, item)], "examples": colleagues(item)}
             for item in items if item["fails"]]
         self._write(manager_href(manager["manager_id"]), "manager.html.j2", root="../",
                     manager=manager, items=items, coaching=coaching,

@@ -157,14 +157,15 @@ ORDER BY f.processed_at DESC, f.file_name
 LIMIT 200;
 
 -- name: manager_items
--- The manager's pass rate per item beside the whole team's.
-SELECT m.checklist_id, m.item_id, m.applicable, m.passes, m.fails, m.pass_rate,
+-- manager_items, manager_failures and item_examples are read once for all the manager pages
+-- (report.py groups them): a query per manager would rescan the verdict views fifty times.
+-- Each manager's pass rate per item beside the whole team's.
+SELECT m.manager_id, m.checklist_id, m.item_id, m.applicable, m.passes, m.fails, m.pass_rate,
        t.pass_rate AS team_pass_rate,
        round(m.pass_rate - t.pass_rate, 1) AS delta
 FROM manager_item_pass_rates m
 JOIN item_pass_rates t ON t.checklist_id = m.checklist_id AND t.item_id = m.item_id
-WHERE m.manager_id = $manager_id
-ORDER BY m.checklist_id, m.position, m.item_id;
+ORDER BY m.manager_id, m.checklist_id, m.position, m.item_id;
 
 -- name: manager_promises
 -- The manager's promises to act on: due today, overdue or past due, and the vague or absolute
@@ -193,26 +194,25 @@ ORDER BY l.started_at DESC NULLS LAST, l.call_id, l.checklist_id
 LIMIT 200;
 
 -- name: manager_failures
--- The latest few failures per item, with the quotes that show what went wrong.
-SELECT checklist_id, item_id, call_id, started_at, reason, quotes
+-- Each manager's latest few failures per item, with the quotes that show what went wrong.
+SELECT manager_id, checklist_id, item_id, call_id, started_at, reason, quotes
 FROM latest_verdicts
-WHERE manager_id = $manager_id AND verdict = 'fail'
-QUALIFY row_number() OVER (PARTITION BY checklist_id, item_id ORDER BY started_at DESC NULLS LAST, call_id) <= 5
-ORDER BY checklist_id, position, item_id, started_at DESC NULLS LAST, call_id;
+WHERE verdict = 'fail'
+QUALIFY row_number() OVER (PARTITION BY manager_id, checklist_id, item_id ORDER BY started_at DESC NULLS LAST, call_id) <= 5
+ORDER BY manager_id, checklist_id, position, item_id, started_at DESC NULLS LAST, call_id;
 
 -- name: item_examples
--- Good examples for coaching: colleagues' passes on the items this manager failed, taken
--- from their best calls (never from a call with a critical failure).
-SELECT checklist_id, item_id, call_id, name, quotes
+-- Good examples for coaching: each manager's two best passes per item, quoted, from their best
+-- calls (never one with a critical failure); a manager's page shows two of colleagues'.
+SELECT manager_id, name, checklist_id, item_id, call_id, score, quotes
 FROM latest_verdicts
-WHERE verdict = 'pass' AND manager_id <> $manager_id AND len(quotes) > 0 AND NOT critical_failure
-  AND (checklist_id, item_id) IN (SELECT (checklist_id, item_id) FROM latest_verdicts
-                                  WHERE manager_id = $manager_id AND verdict = 'fail')
-QUALIFY row_number() OVER (PARTITION BY checklist_id, item_id ORDER BY score DESC NULLS LAST, started_at DESC NULLS LAST, call_id) <= 2
-ORDER BY checklist_id, position, item_id, score DESC NULLS LAST;
+WHERE verdict = 'pass' AND len(quotes) > 0 AND NOT critical_failure
+QUALIFY row_number() OVER (PARTITION BY manager_id, checklist_id, item_id
+                           ORDER BY score DESC NULLS LAST, started_at DESC NULLS LAST, call_id) <= 2
+ORDER BY checklist_id, item_id, score DESC NULLS LAST, started_at DESC NULLS LAST, call_id;
 
--- The call pages read these three side by side, one call at a time: all three are sorted by
--- call_id. A page shows the checklist that scored the call last (a call moved to another
+-- The call pages read these four side by side, one call at a time: all three are sorted by
+-- call_id (call_items, call_segments, call_reviews after call_details). A page shows the checklist that scored the call last (a call moved to another
 -- checklist keeps its old results in SQL).
 
 -- name: call_details

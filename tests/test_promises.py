@@ -3,7 +3,7 @@ figures on the locked labelled promises, the follow-through in the views, and tw
 runs where the second night's call keeps the first night's callback."""
 from __future__ import annotations
 
-import shutil
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +11,9 @@ import duckdb
 import pytest
 import yaml
 
+# At import, as the other flow tests: flows.nightly gives Prefect's temporary server the start-up
+# time a busy machine needs before the harness starts one.
+from flows.nightly import nightly
 from pipeline.domain import Segment
 from pipeline.promise_eval import evaluate, load_cases
 from pipeline.promises import KINDS, RULES, extract, load_rules, promise_kinds
@@ -86,8 +89,8 @@ CALLBACK = [Turn("agent", "Good morning, this is Anna from Sunrise, calling you 
 
 @pytest.mark.slow
 def test_a_callback_is_kept_by_the_next_nights_call_and_the_other_is_overdue(harness, tmp_path: Path):
-    from flows.nightly import nightly
-    from test_report import Page
+    from pipeline.report import call_href
+    from test_report import Page, browser_dom
 
     audio = {name: render_call(turns)[0] for name, turns in (("promise", PROMISE), ("callback", CALLBACK))}
     inbox = tmp_path / "inbox"
@@ -110,6 +113,17 @@ def test_a_callback_is_kept_by_the_next_nights_call_and_the_other_is_overdue(har
     for page in (Page((out / "index.html").read_text()), Page((out / "managers" / "101.html").read_text())):
         promised = [r for r in page.rows if "callback" in r and any(c.startswith("00:") for c in r)]
         assert [r[r.index("callback") + 1:][-2] for r in promised] == ["7002.2"], promised
+    # A browser on the real run's call page: the player's source is the recording, and a click on
+    # a time in the transcript seeks there (µ-law audio: set before its metadata loads).
+    call_page = out / call_href("7001.1")
+    src = Page(call_page.read_text()).ids["player"]["src"]
+    assert (call_page.parent / src).resolve() == (inbox / "out-15550005-101-20261120-101500-7001.1.wav").resolve()
+    dom = browser_dom(call_page, """var link = document.querySelectorAll("ol.dialogue a[data-t]")[1];
+        link.click(); document.body.setAttribute("data-now", document.getElementById("player").currentTime);
+        document.body.setAttribute("data-want", link.dataset.t);""")
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    now, want = re.search(r'data-now="([^"]+)"', body).group(1), re.search(r'data-want="([^"]+)"', body).group(1)
+    assert float(now) == pytest.approx(float(want)) and float(want) > 0
     # The published copy masks the customer's number in the ledger too.
     with duckdb.connect(str(tmp_path / "qa.published.duckdb"), read_only=True) as con:
         assert con.execute("SELECT DISTINCT customer_phone FROM commitments ORDER BY 1").fetchall() == [("…0005",), ("…0006",)]

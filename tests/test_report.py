@@ -322,16 +322,23 @@ def test_clock_formats_times_in_a_call():
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def browser_dom(page: Path) -> Page:
-    """The page as headless Chromium parsed it (its DOM serialised back), read by Page."""
+def browser_dom(page: Path, script: str | None = None) -> Page | str:
+    """The page as headless Chromium parsed it (its DOM serialised back), read by Page. With a
+    script, run at the end of the page's body, the serialised DOM itself (a copy of the page
+    beside it carries the script)."""
     if CHROMIUM is None:
         pytest.fail("chromium is required: run `make test`, which installs it")
+    if script is not None:
+        probe = page.with_name(f".probe-{page.name}")
+        probe.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<script>{script}</script></body>"),
+                         encoding="utf-8")
+        page = probe
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                                f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
                               check=True, capture_output=True, text=True, timeout=60)
-    return Page(done.stdout)
+    return done.stdout if script is not None else Page(done.stdout)
 
 
 def test_a_browser_sees_the_tables_and_the_highlighted_evidence(site):

@@ -36,7 +36,7 @@ from pipeline.intake import new_recordings, store_call
 from pipeline.models import resolve_model
 from pipeline.preflight import preflight
 from pipeline.process import Stopwatch, transcribe_recording
-from pipeline.report import QueueOptions, queue_options, render_reports
+from pipeline.report import ReportOptions, report_options, render_reports
 from pipeline.rescore import ScoringSummary, score_stored
 from pipeline.routing import Checklists
 from pipeline.store import Store, publish
@@ -64,7 +64,7 @@ def score(store: Store, checklists: Checklists) -> ScoringSummary:
 
 
 @task(cache_policy=NO_CACHE)
-def render(db: Path, out: Path, queue: QueueOptions) -> Path:
+def render(db: Path, out: Path, queue: ReportOptions) -> Path:
     return render_reports(db, out, queue)
 
 
@@ -162,7 +162,7 @@ def nightly(inbox: str | None = None, db: str | None = None, out: str | None = N
     with watch.stage("publish"):
         log.info(f"published for SQL readers: {publish(cfg.db, cfg.redact)}")
     with watch.stage("reports"):
-        render(cfg.db, cfg.out, queue_options(cfg))
+        render(cfg.db, cfg.out, report_options(cfg))
     with Store(cfg.db) as store:
         store.record_output_times(run_id, watch.seconds["publish"], watch.seconds["reports"])
     log.info(f"{summary.ok} transcribed, {summary.failed} failed, {summary.scored} scored, {summary.skipped} skipped, "

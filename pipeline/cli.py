@@ -157,20 +157,20 @@ def _transcribe_file(path: Path, cfg):
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .preflight import check_out
-    from .report import queue_options, render_reports
+    from .report import report_options, render_reports
 
     cfg = build_config(args.config, db=args.db, out=args.out)
     if not cfg.db.is_file():
         raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
                           "`callqa run` wrote) or run `callqa run` first")
     check_out(cfg)
-    print(f"Report: {render_reports(cfg.db, cfg.out, queue_options(cfg))}")
+    print(f"Report: {render_reports(cfg.db, cfg.out, report_options(cfg))}")
     return 0
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     from .preflight import check_checklists, check_out
-    from .report import queue_options, render_reports
+    from .report import report_options, render_reports
     from .rescore import score_stored
     from .store import Store, publish
 
@@ -188,13 +188,13 @@ def cmd_rescore(args: argparse.Namespace) -> int:
         print(f"callqa: {call_id}: {why}", file=sys.stderr)
     print(summary.describe())
     publish(cfg.db, cfg.redact)
-    print(f"Report: {render_reports(cfg.db, cfg.out, queue_options(cfg))}")
+    print(f"Report: {render_reports(cfg.db, cfg.out, report_options(cfg))}")
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     from .domain import Review
-    from .report import queue_options, render_reports
+    from .report import report_options, render_reports
     from .review import ReviewError, history, submit
     from .store import Store, publish
 
@@ -203,10 +203,10 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
                           "`callqa run` wrote)")
     if args.queue:
-        from .report import queue_options, review_queue
+        from .report import report_options, review_queue
 
         with Store(cfg.db, read_only=True) as store:
-            calls = review_queue(store, queue_options(cfg))
+            calls = review_queue(store, report_options(cfg))
         print(f"{len(calls)} call(s) to review, the least sure first (doubt 0..1):")
         for c in calls:
             on = f", least sure of {c['doubt_on']}" if c["doubt_on"] else ""
@@ -240,12 +240,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     print(f"stored: call {review.call_id} {review.item_id}: {change} by {review.reviewer}")
     if not args.no_report:
         publish(cfg.db, cfg.redact)
-        print(f"Report: {render_reports(cfg.db, cfg.out, queue_options(cfg))}")
+        print(f"Report: {render_reports(cfg.db, cfg.out, report_options(cfg))}")
     return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from .report import queue_options, render_reports
+    from .report import report_options, render_reports
     from .store import publish
     from .ui import UiOptions, serve
 
@@ -259,7 +259,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     def render() -> None:
         publish(cfg.db, cfg.redact)
-        render_reports(cfg.db, cfg.out, queue_options(cfg))
+        render_reports(cfg.db, cfg.out, report_options(cfg))
 
     if not (cfg.out / "index.html").is_file():
         render()

@@ -126,6 +126,7 @@ class Config:
     # many calls per manager per week drawn at random; the same seed draws the same calls.
     review_sample: int = 2
     review_seed: int = 0
+    report_language: str = "en"  # the pages' own words: "en" or "ru"
     schedule_cron: str = "0 2 * * *"
     # Seconds between `callqa serve` runs instead of schedule_cron (trials, tests); 0 = use the cron.
     schedule_interval_s: float = 0.0
@@ -233,6 +234,8 @@ def _validate(cfg: Config) -> Config:
         if getattr(cfg, key) <= 0:
             _fail(key, f"{getattr(cfg, key):g} is not above 0",
                   f"set a limit above 0, e.g. {key} = {getattr(Config, key):g}")
+    if cfg.report_language not in ("en", "ru"):
+        _fail("report_language", f"{cfg.report_language!r} is not a report language", "use en or ru")
     if cfg.review_sample < 0:
         _fail("review_sample", f"{cfg.review_sample} is below 0", "use 0 (flagged calls only) or more calls a week")
     if cfg.settle_seconds < 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import cache
 import re
 from importlib.resources import files
 import shutil
@@ -20,6 +21,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .store import Store
@@ -33,19 +35,33 @@ TEMPLATES = Path(str(files("pipeline.templates")))  # reports/ in the checkout, 
 MARKER = ".callqa-report"
 
 
+LANGUAGES = ("en", "ru")
+# The pages' words in Russian, keyed by the English the templates write (`_("...")`).
+RUSSIAN = TEMPLATES / "strings.ru.yaml"
+
+
 @dataclass(frozen=True)
-class QueueOptions:
-    """The review queue's random sample: calls per manager per week, and the seed of the draw."""
+class ReportOptions:
+    """The review queue's random sample (calls per manager per week, the seed of the draw) and
+    the language of the pages' own words (item titles and guidance are the checklist's)."""
     sample: int = 2
     seed: int = 0
+    language: str = "en"
 
 
-def queue_options(cfg: Config) -> QueueOptions:
-    """The queue settings of a Config (review_sample, review_seed)."""
-    return QueueOptions(cfg.review_sample, cfg.review_seed)
+def report_options(cfg: Config) -> ReportOptions:
+    """The report settings of a Config (review_sample, review_seed, report_language)."""
+    return ReportOptions(cfg.review_sample, cfg.review_seed, cfg.report_language)
 
 
-def render_reports(db_path: Path, out_dir: Path, queue: QueueOptions = QueueOptions()) -> Path:
+@cache
+def catalogue(language: str) -> Mapping[str, str]:
+    """English -> the language's words; English itself maps to nothing (the words stay)."""
+    if language == "en":
+        return {}
+    return yaml.safe_load(RUSSIAN.read_text(encoding="utf-8"))
+
+def render_reports(db_path: Path, out_dir: Path, queue: ReportOptions = ReportOptions()) -> Path:
     """Render index.html, review.html, managers/<id>.html and calls/<id>.html into out_dir;
     return the index.
 
@@ -131,20 +147,22 @@ METRICS = (
 )
 
 
-def metric(value: float | None, unit: str) -> str:
+def metric(value: float | None, unit: str, words: Mapping[str, str] = {}) -> str:
+    """The value with its unit, the unit in the report's language (words: catalogue())."""
     if value is None:
         return "—"
     if unit == "%":
         return f"{100 * value:.0f}%"
     if unit == "s":
-        return clock(value) if value >= 60 else f"{value:g} s"
-    return f"{value:g} {unit}".strip()
+        return clock(value) if value >= 60 else f"{value:g} {words.get('s', 's')}"
+    return f"{value:g} {words.get(unit, unit)}".strip()
 
 
-def metric_rows(values: Mapping[str, Any], norms: Mapping[str, Any] | None) -> list[dict[str, str]]:
+def metric_rows(values: Mapping[str, Any], norms: Mapping[str, Any] | None,
+                words: Mapping[str, str] = {}) -> list[dict[str, str]]:
     """One row per metric: its label, the value and the team's norm, formatted."""
-    return [{"label": label, "value": metric(values.get(key), unit),
-             "team": metric((norms or {}).get(key), unit)} for key, label, unit in METRICS]
+    return [{"label": label, "value": metric(values.get(key), unit, words),
+             "team": metric((norms or {}).get(key), unit, words)} for key, label, unit in METRICS]
 
 
 def sparkline(values: Sequence[float], width: int = 96, height: int = 24) -> str:
@@ -179,8 +197,9 @@ def heat_map(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"columns": [{"checklist_id": c[0], "item_id": c[2]} for c in columns], "rows": list(table.values())}
 
 
-def _environment(titles: Mapping[tuple[str, str], str]) -> Environment:
-    """titles: (checklist id, item id) -> title; `item_id | label(checklist_id)` in templates."""
+def _environment(titles: Mapping[tuple[str, str], str], language: str = "en") -> Environment:
+    """titles: (checklist id, item id) -> title; `item_id | label(checklist_id)` in templates;
+    `_("English words")` in the report language."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
@@ -188,11 +207,13 @@ def _environment(titles: Mapping[tuple[str, str], str]) -> Environment:
         return titles.get((checklist_id, item_id)) or item_id.replace("_", " ").capitalize()
 
     env.filters.update(clock=clock, when=when, label=label)
-    env.globals.update(manager_href=manager_href, call_href=call_href)
+    words = catalogue(language)
+    env.globals.update(manager_href=manager_href, call_href=call_href, lang=language,
+                       _=lambda text: words.get(text, text))
     return env
 
 
-def review_queue(store: Store, queue: QueueOptions) -> list[dict[str, Any]]:
+def review_queue(store: Store, queue: ReportOptions) -> list[dict[str, Any]]:
     """The calls to listen to, the least sure first (query review_queue)."""
     return store.query("review_queue", {"sample": queue.sample, "seed": str(queue.seed)})
 
@@ -231,12 +252,13 @@ def recording_href(recording: str | None, page_dir: Path) -> str | None:
 
 
 class _Renderer:
-    def __init__(self, store: Store, out: Path, final: Path, queue: QueueOptions):
+    def __init__(self, store: Store, out: Path, final: Path, queue: ReportOptions):
         """out: the folder being written; final: where it will be once swapped in."""
         self.store, self.out, self.final, self.queue = store, out, final, queue
         texts = store.query("item_texts")
         self.guidance = {(t["checklist_id"], t["item_id"]): t["guidance"] for t in texts}
-        self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts})
+        self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts}, queue.language)
+        self.words = catalogue(queue.language)
         self.generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self.norms = next(iter(store.query("team_norms")), None)
 
@@ -297,7 +319,7 @@ class _Renderer:
                     manager=manager, items=items, coaching=coaching,
                     trend=self.store.query("manager_trend", key),
                     promises=self.store.query("manager_promises", key),
-                    metrics=metric_rows(next(iter(self.store.query("manager_norms", key)), {}), self.norms),
+                    metrics=metric_rows(next(iter(self.store.query("manager_norms", key)), {}), self.norms, self.words),
                     calls=self.store.query("manager_calls", key))
 
     def _call_page(self, call: dict[str, Any], items: list[dict[str, Any]],
@@ -310,7 +332,7 @@ class _Renderer:
                 if seg_idx is not None:
                     evidence_for.setdefault(seg_idx, []).append(item)
         # A call with a call_metrics row (every transcribed one) always has its silence share.
-        metrics = metric_rows(call, self.norms) if call["silence_share"] is not None else []
+        metrics = metric_rows(call, self.norms, self.words) if call["silence_share"] is not None else []
         audio = recording_href(call["recording"], self.final / "calls")
         self._write(call_href(call["call_id"]), "call.html.j2", root="../", call=call, items=items,
                     metrics=metrics, reviews=reviews, audio=audio,

@@ -14,7 +14,7 @@ from markupsafe import escape
 
 from pipeline.checklist import load_checklist
 from pipeline.domain import CallResult, Manager
-from pipeline.report import call_href, clock, manager_href, render_reports, slug
+from pipeline.report import TEMPLATES, call_href, clock, manager_href, render_reports, slug
 from pipeline.store import Store
 from test_store import C1, XSS_NAME, failed_result, fill, ok_result, sample_results
 
@@ -416,3 +416,33 @@ def test_a_trend_of_several_weeks_is_a_line_from_the_first_to_the_last_average()
     t = trends(rows)["m1"]
     assert t["points"] == "0.0,12.0 48.0,0.0 96.0,6.0"  # 100 at the top of the 24 px box
     assert (t["first"], t["last"], t["weeks"], t["since"]) == (50.0, 75.0, 3, date(2026, 11, 2))
+
+
+def test_every_word_of_the_pages_has_its_russian():
+    from pipeline.report import METRICS, catalogue
+
+    words = catalogue("ru")
+    templates = " ".join(p.read_text(encoding="utf-8") for p in TEMPLATES.glob("*.j2"))
+    used = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', templates)) | set(re.findall(r"_\('([^']*)'\)", templates))
+    # Words that reach _() from data: period labels, statuses, kinds, speakers, metric labels and units.
+    dynamic = {"Last day", "7 days", "30 days", "flagged", "sample", "Agent", "Customer", "Unknown",
+               "kept", "due today", "open", "overdue", "past due", "callback", "send", "delivery", "price hold",
+               "visit", "times", "words/min", "s", *(label for _, label, _ in METRICS)}
+    assert sorted((used | dynamic) - set(words)) == []
+    assert sorted(set(words) - used - dynamic) == []  # nothing left over from an old template
+
+
+def test_the_pages_in_russian_keep_the_numbers(department: Path, tmp_path: Path):
+    from pipeline.report import ReportOptions
+
+    db = department.parent.parent / "callqa.duckdb"
+    index = render_reports(db, tmp_path / "ru", ReportOptions(language="ru"))
+    html = index.read_text(encoding="utf-8")
+    page = Page(html)
+    assert '<html lang="ru">' in html and "<h1>Обзор команды</h1>" in html
+    assert page.cards["Средняя оценка"] == "59.9" and page.cards["На проверку"] == "1"
+    assert page.row("Последний день")[1:] == ["2026-11-24", "4", "3", "58.1", "1", "0", "1.5"]
+    assert page.row("Olga Orlova") == ["Olga Orlova", "North", "3", "1", "62.5", "0", "0", "62.5"]
+    call = read(index, call_href("p1"))
+    assert "Расшифровка" in call and "Transcript" not in call and ">не выполнено<" in call
+    assert not re.search(r">\s*(Calls|Manager|Started|Score|Verdict)\s*<", html + call)

@@ -151,11 +151,11 @@ def test_a_review_made_while_a_run_holds_the_database_is_stored_by_its_next_writ
 
 
 def test_the_review_queue_holds_flagged_calls_a_seeded_sample_and_the_least_sure_first(db: Path, tmp_path: Path):
-    from pipeline.report import QueueOptions, render_reports, review_queue
+    from pipeline.report import ReportOptions, render_reports, review_queue
 
     def queue(sample: int, seed: int = 0) -> list[tuple]:
         with Store(db, read_only=True) as store:
-            return [(c["call_id"], c["why"]) for c in review_queue(store, QueueOptions(sample, seed))]
+            return [(c["call_id"], c["why"]) for c in review_queue(store, ReportOptions(sample, seed))]
 
     # c3 (40) and c4 (critical) are flagged; c1 and c2 (Anna, one week) are not.
     assert sorted(queue(0)) == [("c3", "flagged"), ("c4", "flagged")]
@@ -167,10 +167,10 @@ def test_the_review_queue_holds_flagged_calls_a_seeded_sample_and_the_least_sure
     with Store(db) as store:
         store.query("UPDATE segments SET avg_logprob = -1.3 WHERE call_id = 'c3'")
     with Store(db, read_only=True) as store:
-        first = review_queue(store, QueueOptions(0, 0))[0]
+        first = review_queue(store, ReportOptions(0, 0))[0]
     assert (first["call_id"], first["doubt"]) == ("c3", 0.8)
     # A call a reviewer judged leaves the queue; the page lists the rest.
     assert main(["review", "c4", "politeness", "fail", "--reviewer", "Olga", "--db", str(db), "--no-report"]) == 0
     assert queue(0) == [("c3", "flagged")]
-    page = Page((render_reports(db, tmp_path / "out", QueueOptions(0, 0)).parent / "review.html").read_text())
+    page = Page((render_reports(db, tmp_path / "out", ReportOptions(0, 0)).parent / "review.html").read_text())
     assert [r[:2] + r[4:5] for r in page.rows[1:]] == [["0.80", "flagged", "c3"]]

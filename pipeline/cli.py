@@ -164,6 +164,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
                           "`callqa run` wrote) or run `callqa run` first")
     check_out(cfg)
+    from .store import Store
+
+    # A read-write open first: a database from an older callqa gets this release's views, and
+    # reviews queued while a run held it are stored, before the pages read it.
+    with Store(cfg.db):
+        pass
     print(f"Report: {render_reports(cfg.db, cfg.out, report_options(cfg))}")
     return 0
 

@@ -281,15 +281,16 @@ class _Renderer:
                     promises=self.store.query("report_promises"),
                     calibration=self.store.query("report_calibration"),
                     failed=self.store.query("report_failed"))
-        self._write("review.html", "review.html.j2", root="", queue=self.queue,
-                    calls=review_queue(self.store, self.queue))
+        queue = review_queue(self.store, self.queue)
+        self._write("review.html", "review.html.j2", root="", queue=self.queue, calls=queue)
+        listen = _grouped(queue, "manager_id")
         by_manager = {name: _grouped(self.store.query(name), "manager_id")
                       for name in ("manager_items", "manager_failures")}
         examples = _grouped(self.store.query("item_examples"), lambda e: (e["checklist_id"], e["item_id"]))
         for manager in managers:
             key = manager["manager_id"]
             self._manager_page(manager, by_manager["manager_items"].get(key, []),
-                               by_manager["manager_failures"].get(key, []), examples)
+                               by_manager["manager_failures"].get(key, []), examples, listen.get(key, []))
         # Four queries read side by side, whatever the number of calls: a query per call
         # would rescan the views for every page.
         items = _ByCall(self.store.stream("call_items"))
@@ -300,7 +301,9 @@ class _Renderer:
                             reviews.take(call["call_id"]))
 
     def _manager_page(self, manager: dict[str, Any], items: list[dict[str, Any]], failures: list[dict[str, Any]],
-                      examples: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
+                      examples: Mapping[tuple[str, str], list[dict[str, Any]]],
+                      listen: list[dict[str, Any]]) -> None:
+        """listen: the manager's calls in the review queue, the least sure first."""
         key = {"manager_id": manager["manager_id"]}
 
         def same(row: dict[str, Any], item: dict[str, Any]) -> bool:
@@ -319,6 +322,7 @@ class _Renderer:
                     manager=manager, items=items, coaching=coaching,
                     trend=self.store.query("manager_trend", key),
                     promises=self.store.query("manager_promises", key),
+                    best_worst=self.store.query("manager_best_worst", key), listen=listen,
                     metrics=metric_rows(next(iter(self.store.query("manager_norms", key)), {}), self.norms, self.words),
                     calls=self.store.query("manager_calls", key))
 

@@ -109,6 +109,9 @@ def test_index_lists_flagged_and_failed_calls(site):
     flagged = [r for r in page.rows if len(r) == 5 and r[2] in ("c3", "c4")]
     assert [r[2] for r in flagged] == ["c4", "c3"]  # the critical failure first
     assert flagged[0][4].startswith("critical") and ITEMS["politeness"].title in flagged[0][4]
+    # With the first failure's quote and its time: c3 failed the introduction with "Hello?".
+    assert flagged[1][4].endswith("00:00 “Hello?”"), flagged[1][4]
+    assert "calls/c3.html#seg-0" in page.links
     failed = page.row("c5.wav")
     assert failed[3] == "not audio: invalid data found when processing input"
 
@@ -259,8 +262,15 @@ def test_manager_pages_show_the_hand_computed_numbers(department: Path):
     # By day: calls, scored, average, critical.
     assert olga.row("2026-11-24") == ["2026-11-24", "1", "0", "—", "0"]
     assert olga.row("2026-11-23") == ["2026-11-23", "2", "2", "62.5", "0"]
-    calls = [r[1:4] for r in olga.rows if len(r) >= 4 and r[1] in ("o1", "o2", "o3")]
+    # (The calls table: a verdict per item, or one cell saying the call was not processed.)
+    calls = [r[1:4] for r in olga.rows if len(r) >= 4 and r[1] in ("o1", "o2", "o3")
+             and (len(r) >= 5 or r[3] == "not processed")]
     assert calls == [["o3", "—", "not processed"], ["o2", "01:30", "50.0"], ["o1", "01:00", "75.0"]]
+    # Worth listening to: her best and worst call of the 30 days, and her calls in the review
+    # queue (two a week by default) with the reason: the first failed item.
+    assert (olga.cards["Best call, 30 days"], olga.cards["Worst call, 30 days"]) == ("75.0 o1", "50.0 o2")
+    listen = {r[1]: r[3] for r in olga.rows if len(r) == 4 and r[1] in ("o1", "o2", "o3") and r[3] != "not processed"}
+    assert sorted(listen) == ["o1", "o2"] and listen["o2"].startswith(ITEMS["politeness"].title)
 
     petr = Page(read(department, manager_href("m2")))
     assert (petr.cards["Average score"], petr.cards["To review"]) == ("62.3", "0")

@@ -130,21 +130,26 @@ candidates AS (
     LEFT JOIN call_doubt cd ON cd.call_id = l.call_id
     WHERE l.status = 'ok' AND l.checklist_id IS NOT NULL AND l.reviewed_items = 0
 )
-SELECT call_id, manager_id, name, started_at, score, critical_failure, checklist_id,
+SELECT candidates.call_id, manager_id, name, started_at, score, critical_failure, candidates.checklist_id,
+       f.item_id AS failed_item, f.quote, f.quote_s,
        round(doubt, 2) AS doubt, CASE WHEN doubt > 0 THEN doubt_on END AS doubt_on, flagged, draw <= $sample AS sampled,
        CASE WHEN flagged THEN 'flagged' ELSE 'sample' END AS why
 FROM candidates
+LEFT JOIN first_failures f ON f.call_id = candidates.call_id
 WHERE flagged OR draw <= $sample
-ORDER BY doubt DESC, flagged DESC, started_at DESC NULLS LAST, call_id
+ORDER BY doubt DESC, flagged DESC, started_at DESC NULLS LAST, candidates.call_id
 LIMIT 500;
 
 -- name: report_flagged
--- Calls to review first: critical failures, then the lowest scores, newest days first.
+-- Calls to review first: critical failures, then the lowest scores, newest days first, each with
+-- its first failure's quote.
 SELECT l.call_id, l.manager_id, l.name, l.started_at, l.score, l.critical_failure, l.checklist_id,
        (SELECT list(r.item_id ORDER BY r.position) FROM effective_verdicts r
         WHERE r.call_id = l.call_id AND r.checklist_hash = l.checklist_hash AND r.verdict = 'fail')
-           AS failed_items
+           AS failed_items,
+       f.quote, f.quote_s, f.seg_idx
 FROM latest_scores l
+LEFT JOIN first_failures f ON f.call_id = l.call_id
 WHERE l.flagged
 ORDER BY l.day DESC, l.critical_failure DESC, l.score, l.call_id, l.checklist_id
 LIMIT 200;
@@ -177,6 +182,15 @@ WHERE manager_id = $manager_id
        OR ((vague OR absolute) AND promised_at >= localtimestamp - INTERVAL 30 DAY))
 ORDER BY status = 'overdue' DESC, status = 'due_today' DESC, due_at NULLS FIRST, call_id, idx
 LIMIT 200;
+
+-- name: manager_best_worst
+-- The manager's best and worst scored call of the 30 days ending on the last day with calls.
+WITH last AS (SELECT max(day) AS d FROM latest_scores),
+mine AS (SELECT l.* FROM latest_scores l, last WHERE l.manager_id = $manager_id AND l.score IS NOT NULL
+         AND l.day > last.d - 30)
+SELECT 'best' AS which, * FROM (SELECT call_id, started_at, score FROM mine ORDER BY score DESC, started_at DESC, call_id LIMIT 1)
+UNION ALL
+SELECT 'worst', * FROM (SELECT call_id, started_at, score FROM mine ORDER BY score, started_at DESC, call_id LIMIT 1);
 
 -- name: manager_trend
 SELECT day, calls, scored, avg_score, critical_failures

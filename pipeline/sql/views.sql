@@ -120,6 +120,14 @@ LEFT JOIN (
     FROM evidence_quotes GROUP BY call_id, item_id
 ) e ON e.call_id = r.call_id AND e.item_id = r.item_id;
 
+-- Each call's first failed item (in checklist order) with its first quote: why to listen to it.
+CREATE OR REPLACE VIEW first_failures AS
+SELECT call_id, checklist_id, item_id, reason, quotes[1].text AS quote, quotes[1].start_s AS quote_s,
+       quotes[1].seg_idx AS seg_idx
+FROM latest_verdicts
+WHERE verdict = 'fail'
+QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY position, checklist_id) = 1;
+
 -- How often the machine's verdict stood where a QA lead judged the item.
 CREATE OR REPLACE VIEW review_agreement AS
 SELECT checklist_id, item_id, min(position) AS position,
@@ -581,3 +589,11 @@ COMMENT ON COLUMN commitments.vague IS 'No concrete moment named: flagged.';
 COMMENT ON COLUMN commitments.absolute IS 'A guarantee («гарантирую», 100 %): flagged.';
 COMMENT ON COLUMN commitments.rules_hash IS 'Hash of checklists/ledger/promises.yaml that extracted it.';
 COMMENT ON COLUMN commitments.extracted_at IS 'When (UTC).';
+COMMENT ON VIEW first_failures IS 'Per call: the first failed item of its latest verdicts, with the reason and the first quote.';
+COMMENT ON COLUMN first_failures.call_id IS 'calls.call_id';
+COMMENT ON COLUMN first_failures.checklist_id IS 'Checklist of the item.';
+COMMENT ON COLUMN first_failures.item_id IS 'The first failed item, in checklist order.';
+COMMENT ON COLUMN first_failures.reason IS 'Why it failed, in the machine''s words.';
+COMMENT ON COLUMN first_failures.quote IS 'Its first evidence quote; NULL when the failure has none (something missing).';
+COMMENT ON COLUMN first_failures.quote_s IS 'Seconds into the call of that quote.';
+COMMENT ON COLUMN first_failures.seg_idx IS 'The transcript segment quoted.';

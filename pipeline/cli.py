@@ -159,10 +159,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .preflight import check_out
     from .report import report_options, render_reports
 
-    cfg = build_config(args.config, db=args.db, out=args.out)
-    if not cfg.db.is_file():
-        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
-                          "`callqa run` wrote) or run `callqa run` first")
+    cfg = _stored_config(args)
     check_out(cfg)
     from .store import Store
 
@@ -174,16 +171,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_rescore(args: argparse.Namespace) -> int:
-    from .preflight import check_checklists, check_out
-    from .report import report_options, render_reports
-    from .rescore import score_stored
-    from .store import Store, publish
-
+def _stored_config(args: argparse.Namespace):
+    """The config of a command that reads an existing database (--config, --db, --out)."""
     cfg = build_config(args.config, db=args.db, out=args.out)
     if not cfg.db.is_file():
         raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
-                          "`callqa run` wrote)")
+                          "`callqa run` wrote) or run `callqa run` first")
+    return cfg
+
+
+def _publish_and_render(cfg) -> Path:
+    """After a change to the database: the copy for SQL readers, then the reports; the index."""
+    from .report import render_reports, report_options
+    from .store import publish
+
+    publish(cfg.db, cfg.redact)
+    return render_reports(cfg.db, cfg.out, report_options(cfg))
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from .preflight import check_checklists, check_out
+    from .rescore import score_stored
+    from .store import Store
+
+    cfg = _stored_config(args)
     if args.since and args.until and args.since > args.until:
         raise CallError(f"--since {args.since} is after --until {args.until}")
     checklists = check_checklists(cfg)
@@ -193,21 +204,16 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     for call_id, why in sorted(summary.failed.items()):
         print(f"callqa: {call_id}: {why}", file=sys.stderr)
     print(summary.describe())
-    publish(cfg.db, cfg.redact)
-    print(f"Report: {render_reports(cfg.db, cfg.out, report_options(cfg))}")
+    print(f"Report: {_publish_and_render(cfg)}")
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     from .domain import Review
-    from .report import report_options, render_reports
     from .review import ReviewError, history, submit
-    from .store import Store, publish
+    from .store import Store
 
-    cfg = build_config(args.config, db=args.db, out=args.out)
-    if not cfg.db.is_file():
-        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
-                          "`callqa run` wrote)")
+    cfg = _stored_config(args)
     if args.queue:
         from .report import report_options, review_queue
 
@@ -245,31 +251,21 @@ def cmd_review(args: argparse.Namespace) -> int:
         return 0
     print(f"stored: call {review.call_id} {review.item_id}: {change} by {review.reviewer}")
     if not args.no_report:
-        publish(cfg.db, cfg.redact)
-        print(f"Report: {render_reports(cfg.db, cfg.out, report_options(cfg))}")
+        print(f"Report: {_publish_and_render(cfg)}")
     return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from .report import report_options, render_reports
-    from .store import publish
     from .ui import UiOptions, serve
 
-    cfg = build_config(args.config, db=args.db, out=args.out)
-    if not cfg.db.is_file():
-        raise ConfigError(f"config key 'db': no callqa database at {cfg.db}; pass --db (the file "
-                          "`callqa run` wrote)")
+    cfg = _stored_config(args)
     token = args.token or os.environ.get("CALLQA_UI_TOKEN", "")
     if args.host not in ("127.0.0.1", "localhost", "::1") and not token:
         raise ConfigError(f"--host {args.host} lets other machines in: give --token (or CALLQA_UI_TOKEN)")
 
-    def render() -> None:
-        publish(cfg.db, cfg.redact)
-        render_reports(cfg.db, cfg.out, report_options(cfg))
-
     if not (cfg.out / "index.html").is_file():
-        render()
-    server = serve(UiOptions(cfg.db, cfg.out, args.host, args.port, token), render)
+        _publish_and_render(cfg)
+    server = serve(UiOptions(cfg.db, cfg.out, args.host, args.port, token), lambda: _publish_and_render(cfg))
     host, port = server.server_address[:2]
     print(f"callqa ui: http://{host}:{port}/index.html{f'?token={token}' if token else ''}  (Ctrl-C stops it)",
           flush=True)

@@ -20,6 +20,7 @@ from .domain import CallError
 
 ENGINES = ("faster-whisper", "openai-whisper")
 DEVICES = ("auto", "cpu", "cuda")
+REPORT_LANGUAGES = ("en", "ru")  # reports/strings.<lang>.yaml beside English
 ROLES = ("agent", "customer")
 CONDITIONS = ("direction", "team", "manager", "queue")  # what checklist_rules may test
 # CTranslate2's compute types (ctranslate2 docs, "Quantization"); "auto" is callqa's per-device choice.
@@ -126,7 +127,7 @@ class Config:
     # many calls per manager per week drawn at random; the same seed draws the same calls.
     review_sample: int = 2
     review_seed: int = 0
-    report_language: str = "en"  # the pages' own words: "en" or "ru"
+    report_language: str = "en"  # the pages' own words: one of REPORT_LANGUAGES
     schedule_cron: str = "0 2 * * *"
     # Seconds between `callqa serve` runs instead of schedule_cron (trials, tests); 0 = use the cron.
     schedule_interval_s: float = 0.0
@@ -234,8 +235,9 @@ def _validate(cfg: Config) -> Config:
         if getattr(cfg, key) <= 0:
             _fail(key, f"{getattr(cfg, key):g} is not above 0",
                   f"set a limit above 0, e.g. {key} = {getattr(Config, key):g}")
-    if cfg.report_language not in ("en", "ru"):
-        _fail("report_language", f"{cfg.report_language!r} is not a report language", "use en or ru")
+    if cfg.report_language not in REPORT_LANGUAGES:
+        _fail("report_language", f"{cfg.report_language!r} is not a report language",
+              f"use {' or '.join(REPORT_LANGUAGES)}")
     if cfg.review_sample < 0:
         _fail("review_sample", f"{cfg.review_sample} is below 0", "use 0 (flagged calls only) or more calls a week")
     if cfg.settle_seconds < 0:

@@ -35,9 +35,6 @@ TEMPLATES = Path(str(files("pipeline.templates")))  # reports/ in the checkout, 
 MARKER = ".callqa-report"
 
 
-LANGUAGES = ("en", "ru")
-# The pages' words in Russian, keyed by the English the templates write (`_("...")`).
-RUSSIAN = TEMPLATES / "strings.ru.yaml"
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,8 @@ def catalogue(language: str) -> Mapping[str, str]:
     """English -> the language's words; English itself maps to nothing (the words stay)."""
     if language == "en":
         return {}
-    return yaml.safe_load(RUSSIAN.read_text(encoding="utf-8"))
+    # reports/strings.<language>.yaml, keyed by the English the templates write (`_("...")`).
+    return yaml.safe_load((TEMPLATES / f"strings.{language}.yaml").read_text(encoding="utf-8"))
 
 def render_reports(db_path: Path, out_dir: Path, queue: ReportOptions = ReportOptions()) -> Path:
     """Render index.html, review.html, managers/<id>.html and calls/<id>.html into out_dir;

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB    := espeak-ng sox libsox-fmt-all chromium
 
-.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long bench bench-rerun bench-report train
+.PHONY: venv sysdeps demo demo-audio test clean bench-asr eval-asr eval-diarize eval eval-tune bench-score bench-long bench bench-rerun bench-report train eval-loop
 
 venv: $(STAMP)
 
@@ -90,6 +90,11 @@ eval: venv
 	$(BIN)/callqa eval tests/data/dev/locked
 	$(BIN)/callqa eval tests/data/dev/support/locked --checklist support_call
 	$(BIN)/callqa eval --promises locked
+
+# The closed loop (README, Human review): the tune part's label disagreements as reviews, the
+# learned layer trained again with them, the locked part before and after; about 4 minutes.
+eval-loop: venv
+	$(BIN)/python bench/closed_loop.py
 
 eval-tune: venv
 	$(BIN)/callqa eval tests/data/dev/tune

@@ -224,8 +224,10 @@ def cmd_review(args: argparse.Namespace) -> int:
             on = f", least sure of {c['doubt_on']}" if c["doubt_on"] else ""
             print(f"  {c['doubt']:.2f}  {c['call_id']}  {c['name']}  {c['why']}  score {c['score']}{on}")
         return 0
+    if args.export:
+        return _export_lessons(cfg, args.export)
     if args.call_id is None:
-        raise ReviewError("name the call to review (CALL_ID), or ask for --queue")
+        raise ReviewError("name the call to review (CALL_ID), or ask for --queue or --export")
     if args.item is None:  # show the call's verdicts and its reviews
         with Store(cfg.db, read_only=True) as store:
             verdicts, reviews = history(store, args.call_id)
@@ -252,6 +254,28 @@ def cmd_review(args: argparse.Namespace) -> int:
     print(f"stored: call {review.call_id} {review.item_id}: {change} by {review.reviewer}")
     if not args.no_report:
         print(f"Report: {_publish_and_render(cfg)}")
+    return 0
+
+
+def _export_lessons(cfg, folder: Path) -> int:
+    """The closed loop's first half: the reviews that stand, as corpus files for `callqa train`."""
+    from .lessons import corpus_files, write_corpus
+    from .preflight import check_checklists
+    from .review import lessons_from
+    from .store import Store
+
+    checklists = check_checklists(cfg)
+    with Store(cfg.db, read_only=True) as store:
+        taught, unlearnable = lessons_from(store, checklists)
+    docs = corpus_files(taught)
+    written = write_corpus(folder, docs)
+    print(f"{len(taught)} text(s) from the reviews for the learned layer, in {folder}:")
+    for path, doc in zip(written, (docs[rel] for rel in sorted(docs))):
+        print(f"  {path}: {len(doc['yes'])} yes, {len(doc['no'])} no")
+    for u in unlearnable:
+        print(f"  not learnable: call {u.call_id} {u.item_id} ({u.reviewer}): {u.why}")
+    if written:
+        print(f"Next: callqa train --extra-corpus {folder}, then callqa rescore")
     return 0
 
 
@@ -320,12 +344,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .routing import resolve_checklist
     from .train import train
 
-    path, summary = train(resolve_checklist(build_config(args.config, checklist=args.checklist).checklist))
+    path, summary = train(resolve_checklist(build_config(args.config, checklist=args.checklist).checklist),
+                          extra=args.extra_corpus)
     for key, figures in summary["concepts"].items():
         measured = (f"held-out accuracy {figures['accuracy']:.3f}, precision "
                     f"{figures['precision']:.3f}, recall {figures['recall']:.3f}"
                     if "accuracy" in figures else "too few texts to hold any out")
-        print(f"{key}: {figures['yes']} yes / {figures['no']} no; {measured}; "
+        reviewed = f" ({figures['reviewed']} from reviews)" if figures.get("reviewed") else ""
+        print(f"{key}: {figures['yes']} yes / {figures['no']} no{reviewed}; {measured}; "
               f"threshold {figures['threshold']:.3f}")
     print(f"Model: {path} (corpus {summary['corpus_sha256'][:12]}; details in "
           f"{path.with_suffix('.json')})")
@@ -343,26 +369,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             print(describe(result, args.promises))
         return 0
-    from .contract import read_json
-    from .evaluate import evaluate, evaluation_to_json, labelled_call_from_json, render_text
+    from .evaluate import evaluate, evaluation_to_json, load_labelled, render_text
     from .preflight import check_checklist
     from .score import score_transcripts
 
     cfg = build_config(args.config, **({"checklist": args.checklist} if args.checklist else {}))
     checklist = check_checklist(cfg)
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        raise CallError(f"no such file or folder: {', '.join(missing)}")
-    files = sorted({f for p in args.paths for f in ([p] if p.is_file() else p.glob("**/*.json"))})
-    if not files:
-        raise CallError(f"no labelled transcript JSON in {', '.join(map(str, args.paths))}")
-    calls = []
-    for f in files:
-        data = read_json(f, "labelled transcript JSON")
-        try:
-            calls.append(labelled_call_from_json(data, default_id=f.stem))
-        except CallError as exc:
-            raise CallError(f"{f}: {exc}") from None
+    calls = load_labelled(args.paths)
     # One batch: spaCy loads once and lemmatises every call of a language together.
     result = evaluate(calls, score_transcripts([c.transcript for c in calls], checklist))
     if args.json:
@@ -428,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--checklist", type=Path,
                     help="the artefact goes to models/<checklist id>.npz beside it "
                     "(default: the configured checklist)")
+    tr.add_argument("--extra-corpus", type=Path, action="append", default=[], metavar="DIR",
+                    help="add the texts of a corpus folder (<lang>/<concept>.yaml), such as the one "
+                    "`callqa review --export DIR` writes from QA leads' reviews; repeatable")
     tr.set_defaults(func=cmd_train)
 
     rv = sub.add_parser("review", help="overrule a verdict (CALL_ID ITEM pass|fail|na --reviewer NAME), "
@@ -440,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--checklist", metavar="ID", help="the checklist, when several scored the item")
     rv.add_argument("--queue", action="store_true", help="list the review queue: flagged calls and each "
                     "manager's weekly random sample (review_sample, review_seed), the least sure first")
+    rv.add_argument("--export", type=Path, metavar="DIR", help="write what the reviews teach the "
+                    "learned layer as corpus files in DIR, for `callqa train --extra-corpus DIR`")
     rv.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
     rv.add_argument("--db", type=Path, help="the callqa database")
     rv.add_argument("--out", type=Path, help="the report folder to re-render")

@@ -1,4 +1,4 @@
-"""How far the scorer agrees with human labels: pure functions, no I/O.
+"""How far the scorer agrees with human labels: pure functions (load_labelled reads the files).
 
 Input: labelled calls (a transcript JSON plus "labels", optional "tags" and "why") and the
 CallScores the scorer gave them. Output: per item and language the agreement, Cohen's kappa,
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .contract import transcript_from_json
+from .contract import read_json, transcript_from_json
 from .domain import CallError, CallScore, Evidence, Transcript, Verdict
 from .lemmas import transcript_language
 
@@ -118,6 +119,23 @@ def labelled_call_from_json(data: Any, default_id: str = "call") -> LabelledCall
     if not isinstance(why, dict):
         raise CallError(f'call {transcript.call_id}: "why" must be an object (item -> rationale)')
     return LabelledCall(transcript, dict(labels), tuple(tags), {k: str(v) for k, v in why.items()})
+
+
+def load_labelled(paths: Sequence[Path]) -> list[LabelledCall]:
+    """The labelled transcript JSON files given, and those in the folders given, by file name."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise CallError(f"no such file or folder: {', '.join(missing)}")
+    files = sorted({f for p in paths for f in ([p] if p.is_file() else p.glob("**/*.json"))})
+    if not files:
+        raise CallError(f"no labelled transcript JSON in {', '.join(map(str, paths))}")
+    calls = []
+    for f in files:
+        try:
+            calls.append(labelled_call_from_json(read_json(f, "labelled transcript JSON"), default_id=f.stem))
+        except CallError as exc:
+            raise CallError(f"{f}: {exc}") from None
+    return calls
 
 
 def evaluate(calls: Sequence[LabelledCall], scores: Sequence[CallScore]) -> Evaluation:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import pending
 from .domain import CallError, DatabaseBusy, Review
 from .store import Store, published_path
+
+if TYPE_CHECKING:  # the scorer loads spaCy: only lessons_from needs it
+    from .lessons import Lesson, Unlearnable
+    from .routing import Checklists
 
 VERDICTS = ("pass", "fail", "na")
 
@@ -79,3 +83,32 @@ def history(store: Store, call_id: str) -> tuple[list[dict[str, Any]], list[dict
     if not store.query("call_status", key):
         raise ReviewError(f"no call {call_id!r} in the database")
     return store.query("review_targets", key), store.query("review_history", key)
+
+
+def lessons_from(store: Store, checklists: Checklists) -> tuple[list[Lesson], list[Unlearnable]]:
+    """What the reviews that stand teach the learned layer (pipeline/lessons.py), oldest first."""
+    from .lessons import Unlearnable, lessons, trigger_sets
+    from .score import classified_turns
+
+    taught: list[Lesson] = []
+    unlearnable: list[Unlearnable] = []
+    reviews = [Review(**r) for r in store.query("current_reviews")]
+    for checklist_id in dict.fromkeys(r.checklist_id for r in reviews):
+        checklist = checklists.by_id.get(checklist_id)
+        mine = [r for r in reviews if r.checklist_id == checklist_id]
+        if checklist is None:
+            unlearnable += [Unlearnable(r.call_id, r.item_id, r.reviewer, f"checklist {checklist_id} "
+                                        f"is not configured") for r in mine]
+            continue
+        items = {i.id: i for i in checklist.items}
+        mine = [r for r in mine if r.item_id in items and trigger_sets(items[r.item_id], checklist)]
+        transcripts = {t.call_id: t for t in store.transcripts(list(dict.fromkeys(r.call_id for r in mine)))}
+        ids = list(transcripts)
+        turns = dict(zip(ids, classified_turns([transcripts[c] for c in ids], checklist)))
+        for r in mine:
+            if r.call_id in turns:
+                lang, call_turns = turns[r.call_id]
+                got, cannot = lessons(r, checklist, lang, call_turns)
+                taught += got
+                unlearnable += cannot
+    return taught, unlearnable

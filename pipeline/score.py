@@ -53,6 +53,32 @@ def score_transcript(transcript: Transcript, checklist: Checklist) -> CallScore:
 
 def score_transcripts(transcripts: Sequence[Transcript], checklist: Checklist) -> list[CallScore]:
     """Score many calls; all segments of one language are lemmatised in one batch."""
+    languages, turns, openers, classified = _read_calls(transcripts, checklist)
+    return [_score(t, lang, call_turns, checklist, openers[lang], scores)
+            for t, lang, call_turns, scores in zip(transcripts, languages, turns, classified)]
+
+
+@dataclass(frozen=True)
+class ClassifiedTurn:
+    """A turn as the learned layer sees it: the text its classifiers embed, and their scores."""
+    speaker: Speaker
+    start: float
+    text: str
+    scores: Mapping[str, float]  # phrase set -> its classifier's probability for this turn
+
+
+def classified_turns(transcripts: Sequence[Transcript],
+                     checklist: Checklist) -> list[tuple[str, tuple[ClassifiedTurn, ...]]]:
+    """Per call, its language and its turns with the classifier scores the scorer would use."""
+    languages, turns, _, classified = _read_calls(transcripts, checklist)
+    return [(lang, tuple(ClassifiedTurn(turn.speaker, turn.start, _text(turn),
+                                        {name: p for (name, t), p in scores.items() if t == n})
+                         for n, turn in enumerate(call_turns)))
+            for lang, call_turns, scores in zip(languages, turns, classified)]
+
+
+def _read_calls(transcripts: Sequence[Transcript], checklist: Checklist):
+    """Each call's language and turns, the openers per language, the classifier scores per call."""
     languages = [transcript_language(t) for t in transcripts]
     for transcript, lang in zip(transcripts, languages):
         if lang not in checklist.languages:
@@ -67,9 +93,7 @@ def score_transcripts(transcripts: Sequence[Transcript], checklist: Checklist) -
             tokens[i] = [next(batch) for _ in transcripts[i].segments]
         openers[lang] = _Openers.of(checklist, lang)
     turns = [_turns(t.segments, toks) for t, toks in zip(transcripts, tokens)]
-    classified = _classify(checklist, turns, languages)
-    return [_score(t, lang, call_turns, checklist, openers[lang], scores)
-            for t, lang, call_turns, scores in zip(transcripts, languages, turns, classified)]
+    return languages, turns, openers, _classify(checklist, turns, languages)
 
 
 def find_in_turns(checklist: Checklist, name: str, lang: str,

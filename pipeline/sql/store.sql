@@ -159,6 +159,11 @@ FROM (SELECT unnest($reviews::STRUCT(review_id VARCHAR, call_id VARCHAR, checkli
                                      reviewed_at TIMESTAMP)[]) AS r)
 ON CONFLICT (review_id) DO NOTHING;
 
+-- name: current_reviews
+-- The reviews that stand, for the learned layer's lessons (pipeline/lessons.py).
+SELECT call_id, item_id, verdict, reviewer, note, checklist_id, machine_verdict, review_id, reviewed_at
+FROM current_reviews ORDER BY reviewed_at, review_id;
+
 -- name: review_history
 SELECT review_id, checklist_id, item_id, verdict, machine_verdict, reviewer, note, reviewed_at
 FROM reviews WHERE call_id = $call_id ORDER BY reviewed_at, review_id;

@@ -7,6 +7,7 @@ swapped in at the end, so a reader sees the old report or the new one, never hal
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from functools import cache
 import re
@@ -33,8 +34,9 @@ TEMPLATES = Path(str(files("pipeline.templates")))  # reports/ in the checkout, 
 # Only an empty folder or one carrying this marker is ever replaced: a mistyped --out must not
 # wipe someone's documents.
 MARKER = ".callqa-report"
-
-
+# Each page's digest of what it was rendered from: a page whose digest is unchanged is linked
+# from the old report instead of rendered again (a night adds a few hundred calls to thousands).
+PAGES = ".callqa-pages.json"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,15 @@ def render_reports(db_path: Path, out_dir: Path, queue: ReportOptions = ReportOp
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir / "index.html"
+
+
+def _read_pages(out_dir: Path) -> dict[str, str]:
+    """The page digests of the report in out_dir; none when there is none (or it is unreadable)."""
+    try:
+        pages = json.loads((out_dir / PAGES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return pages if isinstance(pages, dict) and (out_dir / MARKER).is_file() else {}
 
 
 def check_replaceable(out_dir: Path) -> None:
@@ -254,17 +265,28 @@ class _Renderer:
         """out: the folder being written; final: where it will be once swapped in."""
         self.store, self.out, self.final, self.queue = store, out, final, queue
         texts = store.query("item_texts")
+        self.texts = texts
         self.guidance = {(t["checklist_id"], t["item_id"]): t["guidance"] for t in texts}
         self.env = _environment({(t["checklist_id"], t["item_id"]): t["title"] for t in texts}, queue.language)
         self.words = catalogue(queue.language)
         self.generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self.norms = next(iter(store.query("team_norms")), None)
+        self.previous = _read_pages(final)
+        self.pages: dict[str, str] = {}
+        self.kept = 0  # pages linked from the old report, unchanged
 
     def render(self) -> None:
         managers = self.store.query("report_managers")
         items = self.store.query("report_items")
         # With several checklists in use, pages name the checklist beside items and calls.
         self.env.globals["several_checklists"] = len({i["checklist_id"] for i in items}) > 1
+        # What every page depends on besides its own data: the templates and words, this
+        # module (its filters), the checklists' titles and guidance.
+        basis = hashlib.sha256(json.dumps([self.queue.language, self.env.globals["several_checklists"],
+                                           self.texts], default=str).encode())
+        for source in [Path(__file__), *sorted(p for p in TEMPLATES.glob("*") if p.is_file())]:
+            basis.update(source.read_bytes())
+        self.basis = basis.hexdigest()
         self._write("index.html", "index.html.j2", root="",
                     totals=self.store.query("report_totals")[0],
                     last_run=next(iter(self.store.query("report_last_run")), None),
@@ -297,6 +319,7 @@ class _Renderer:
         for call in self.store.stream("call_details"):
             self._call_page(call, items.take(call["call_id"]), segments.take(call["call_id"]),
                             reviews.take(call["call_id"]))
+        (self.out / PAGES).write_text(json.dumps(self.pages, indent=0, sort_keys=True), encoding="utf-8")
 
     def _manager_page(self, manager: dict[str, Any], items: list[dict[str, Any]], failures: list[dict[str, Any]],
                       examples: Mapping[tuple[str, str], list[dict[str, Any]]],
@@ -343,5 +366,17 @@ class _Renderer:
     def _write(self, relpath: str, template: str, **data: Any) -> None:
         path = self.out / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The index shows when the report was made, so it is always new.
+        digest = hashlib.sha256(json.dumps([self.basis, template, data, relpath == "index.html"
+                                            and self.generated_at], sort_keys=True, default=str).encode()).hexdigest()
+        self.pages[relpath] = digest
+        old = self.final / relpath
+        if self.previous.get(relpath) == digest and old.is_file():
+            try:
+                os.link(old, path)
+            except OSError:  # a file system without hard links
+                shutil.copy2(old, path)
+            self.kept += 1
+            return
         html = self.env.get_template(template).render(generated_at=self.generated_at, **data)
         path.write_text(html, encoding="utf-8")

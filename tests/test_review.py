@@ -13,7 +13,7 @@ import pytest
 from pipeline.checklist import load_checklist
 from pipeline.cli import main
 from pipeline.domain import Review
-from pipeline.report import call_href
+from pipeline.report import ReportOptions, call_href, render_reports
 from pipeline.review import ReviewError, checked
 from pipeline.store import Store, publish
 from test_report import CHECKLIST, Page
@@ -151,7 +151,7 @@ def test_a_review_made_while_a_run_holds_the_database_is_stored_by_its_next_writ
 
 
 def test_the_review_queue_holds_flagged_calls_a_seeded_sample_and_the_least_sure_first(db: Path, tmp_path: Path):
-    from pipeline.report import ReportOptions, render_reports, review_queue
+    from pipeline.report import review_queue
 
     def queue(sample: int, seed: int = 0) -> list[tuple]:
         with Store(db, read_only=True) as store:
@@ -174,3 +174,21 @@ def test_the_review_queue_holds_flagged_calls_a_seeded_sample_and_the_least_sure
     assert queue(0) == [("c3", "flagged")]
     page = Page((render_reports(db, tmp_path / "out", ReportOptions(0, 0)).parent / "review.html").read_text())
     assert [r[:2] + r[4:5] for r in page.rows[1:]] == [["0.80", "flagged", "c3"]]
+
+
+def test_a_review_renders_its_call_page_again_and_keeps_the_others(db, tmp_path):
+    out = tmp_path / "out"
+    render_reports(db, out)
+
+    def inode(call: str) -> int:
+        return (out / call_href(call)).stat().st_ino
+
+    before = {c: inode(c) for c in ("c1", "c4")}
+    render_reports(db, out)  # nothing changed: the page is the old file, linked
+    assert {c: inode(c) for c in ("c1", "c4")} == before
+    assert main(["review", "c4", "politeness", "pass", "--reviewer", "Olga", "--db", str(db), "--out", str(out)]) == 0
+    assert inode("c1") == before["c1"] and inode("c4") != before["c4"]
+    assert Page((out / call_href("c4")).read_text(encoding="utf-8")).row("Polite throughout")[3].startswith("pass Olga,")
+    # Another template or language is another page: everything is rendered again.
+    render_reports(db, out, ReportOptions(language="ru"))
+    assert inode("c1") != before["c1"]

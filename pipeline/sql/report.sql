@@ -266,7 +266,8 @@ FROM segments ORDER BY call_id, idx;
 SELECT checklist_id, item_id, arg_max(title, registered_at) AS title,
        arg_max(guidance, registered_at) AS guidance
 FROM checklist_items
-GROUP BY checklist_id, item_id;
+GROUP BY checklist_id, item_id
+ORDER BY checklist_id, item_id;  -- a fixed order: it goes into every page's digest
 
 -- name: team_norms
 SELECT * FROM team_metrics;

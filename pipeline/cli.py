@@ -289,7 +289,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     if not (cfg.out / "index.html").is_file():
         _publish_and_render(cfg)
-    server = serve(UiOptions(cfg.db, cfg.out, args.host, args.port, token), lambda: _publish_and_render(cfg))
+    server = serve(UiOptions(cfg.db, cfg.out, args.host, args.port, token, cfg.report_language), lambda: _publish_and_render(cfg))
     host, port = server.server_address[:2]
     print(f"callqa ui: http://{host}:{port}/index.html{f'?token={token}' if token else ''}  (Ctrl-C stops it)",
           flush=True)

@@ -24,7 +24,7 @@ from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from .domain import CallError, DatabaseBusy, Review
-from .report import call_href
+from .report import call_href, catalogue
 from .review import VERDICTS, submit
 from .store import Store
 
@@ -39,6 +39,7 @@ class UiOptions:
     host: str = "127.0.0.1"
     port: int = 8765
     token: str = ""  # "" = none asked (fine on 127.0.0.1 alone)
+    language: str = "en"  # of the form and the replies (report_language); messages stay English
 
 
 class Rerender:
@@ -71,8 +72,10 @@ class Rerender:
             self._thread.join()
 
 
-def review_form(call_id: str, items: list[dict], token: str) -> str:
+def review_form(call_id: str, items: list[dict], token: str, language: str = "en") -> str:
     """The forms added to a call page: one per item, its current verdict selected."""
+    _ = words(language)
+
     def esc(value: object) -> str:
         return html.escape(str(value), quote=True)
 
@@ -87,14 +90,23 @@ def review_form(call_id: str, items: list[dict], token: str) -> str:
             f'<input type="hidden" name="item_id" value="{esc(item["item_id"])}">'
             f'<input type="hidden" name="token" value="{esc(token)}">'
             f'<label>{esc(item["item_id"])} <select name="verdict">{options}</select></label> '
-            f'<label>Reviewer <input name="reviewer" required></label> '
-            f'<label>Note <input name="note" size="40"></label> <button type="submit">Save review</button></form>')
-    return ('<section aria-labelledby="review-forms"><h2 id="review-forms">Review</h2>'
-            '<p class="subtitle">Overrule or confirm a verdict; the history keeps every review.</p>'
+            f'<label>{_("Reviewer")} <input name="reviewer" required></label> '
+            f'<label>{_("Note")} <input name="note" size="40"></label> '
+            f'<button type="submit">{_("Save review")}</button></form>')
+    return (f'<section aria-labelledby="review-forms"><h2 id="review-forms">{_("Review")}</h2>'
+            f'<p class="subtitle">{_("Overrule or confirm a verdict; the history keeps every review.")}</p>'
             + "".join(rows) + "</section>")
 
 
+def words(language: str) -> Callable[[str], str]:
+    """English words -> the report language's (reports/strings.<language>.yaml)."""
+    found = catalogue(language)
+    return lambda text: found.get(text, text)
+
+
 def make_handler(options: UiOptions, rerender: Rerender) -> type[SimpleHTTPRequestHandler]:
+    _ = words(options.language)
+
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(options.out), **kwargs)
@@ -111,9 +123,10 @@ def make_handler(options: UiOptions, rerender: Rerender) -> type[SimpleHTTPReque
             return any(c is not None and hmac.compare_digest(c, options.token) for c in candidates)
 
         def _reply(self, status: HTTPStatus, title: str, message: str, back: str = "/index.html") -> None:
-            body = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-                    f"<body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
-                    f"<p><a href=\"{html.escape(back, quote=True)}\">Back</a></p></body></html>").encode()
+            """title: already in the report language; message: English, as on the command line."""
+            body = (f"<!doctype html><html lang=\"{options.language}\"><meta charset=\"utf-8\">"
+                    f"<title>{html.escape(title)}</title><body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+                    f"<p><a href=\"{html.escape(back, quote=True)}\">{_('Back')}</a></p></body></html>").encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -122,7 +135,7 @@ def make_handler(options: UiOptions, rerender: Rerender) -> type[SimpleHTTPReque
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             if not self._token_ok():
-                return self._reply(HTTPStatus.FORBIDDEN, "Token needed", "open the address with ?token=… as given")
+                return self._reply(HTTPStatus.FORBIDDEN, _("Token needed"), "open the address with ?token=… as given")
             path = urlsplit(self.path).path
             if options.token and "token=" in urlsplit(self.path).query:
                 self._cookie = f"{COOKIE}={options.token}; HttpOnly; SameSite=Strict; Path=/"
@@ -144,7 +157,7 @@ def make_handler(options: UiOptions, rerender: Rerender) -> type[SimpleHTTPReque
             except DatabaseBusy:
                 items = []  # a run holds the file: the page without forms; reviews wait a few minutes
             if items:
-                text = text.replace("</main>", review_form(call_id, items, options.token) + "</main>", 1)
+                text = text.replace("</main>", review_form(call_id, items, options.token, options.language) + "</main>", 1)
             body = text.encode("utf-8")
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -154,13 +167,13 @@ def make_handler(options: UiOptions, rerender: Rerender) -> type[SimpleHTTPReque
 
         def do_POST(self) -> None:  # noqa: N802
             if urlsplit(self.path).path != "/review":
-                return self._reply(HTTPStatus.NOT_FOUND, "Not found", f"nothing to post to at {self.path}")
+                return self._reply(HTTPStatus.NOT_FOUND, _("Not found"), f"nothing to post to at {self.path}")
             length = int(self.headers.get("Content-Length") or 0)
             if length > 64 * 1024:
-                return self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Too large", "a review is a few lines")
+                return self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _("Too large"), "a review is a few lines")
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
             if not self._token_ok(form.get("token")):
-                return self._reply(HTTPStatus.FORBIDDEN, "Token needed", "the review was not stored")
+                return self._reply(HTTPStatus.FORBIDDEN, _("Token needed"), "the review was not stored")
             call_id = form.get("call_id", "")
             back = f"/{call_href(call_id)}" if call_id else "/index.html"
             try:
@@ -168,13 +181,13 @@ def make_handler(options: UiOptions, rerender: Rerender) -> type[SimpleHTTPReque
                     call_id, form.get("item_id", ""), form.get("verdict", ""), form.get("reviewer", ""),
                     form.get("note", ""), checklist_id=form.get("checklist_id") or None))
             except (CallError, DatabaseBusy) as exc:
-                return self._reply(HTTPStatus.BAD_REQUEST, "Review not stored", str(exc), back)
+                return self._reply(HTTPStatus.BAD_REQUEST, _("Review not stored"), str(exc), back)
             if stored:
                 rerender.request()
-                return self._reply(HTTPStatus.OK, "Review stored",
+                return self._reply(HTTPStatus.OK, _("Review stored"),
                                    f"call {review.call_id} {review.item_id}: {review.verdict} by {review.reviewer} "
                                    f"(machine: {review.machine_verdict}); the reports are being rendered again", back)
-            return self._reply(HTTPStatus.ACCEPTED, "Review queued",
+            return self._reply(HTTPStatus.ACCEPTED, _("Review queued"),
                                f"a run holds the database: the review of call {review.call_id} {review.item_id} is "
                                f"queued and stored by the run; its reports will show it", back)
 

@@ -432,7 +432,9 @@ def test_every_word_of_the_pages_has_its_russian():
     from pipeline.report import METRICS, catalogue
 
     words = catalogue("ru")
-    templates = " ".join(p.read_text(encoding="utf-8") for p in TEMPLATES.glob("*.j2"))
+    # The templates, and the review form and replies of `callqa ui`.
+    ui = Path(__file__).resolve().parent.parent / "pipeline" / "ui.py"
+    templates = " ".join(p.read_text(encoding="utf-8") for p in [*TEMPLATES.glob("*.j2"), ui])
     used = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', templates)) | set(re.findall(r"_\('([^']*)'\)", templates))
     # Words that reach _() from data: period labels, statuses, kinds, speakers, metric labels and units.
     dynamic = {"Last day", "7 days", "30 days", "flagged", "sample", "Agent", "Customer", "Unknown",

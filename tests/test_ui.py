@@ -100,3 +100,14 @@ def test_a_shared_host_needs_the_token(ui, db: Path):  # noqa: F811
     assert review_rows(db) == []
     assert post(f"{base}/review", {**form, "token": "s3cret"})[0] == 200
     assert len(review_rows(db)) == 1
+
+
+def test_the_form_and_its_replies_speak_the_report_language(ui, db: Path, tmp_path: Path):  # noqa: F811
+    (tmp_path / "callqa.toml").write_text('report_language = "ru"\n')  # ./callqa.toml of the server
+    base, _ = ui()
+    status, page, _ = get(f"{base}/{call_href('c4')}")
+    assert status == 200 and ">Сохранить</button>" in page and "Проверяющий <input" in page
+    status, reply = post(f"{base}/review", {"call_id": "c4", "item_id": "politeness", "verdict": "pass",
+                                            "reviewer": ""})
+    assert status == 400 and "<h1>Проверка не сохранена</h1>" in reply and '<html lang="ru">' in reply
+    assert "needs the reviewer&#x27;s name" in reply and review_rows(db) == []

@@ -279,6 +279,21 @@ def _export_lessons(cfg, folder: Path) -> int:
     return 0
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    from .query import render, run
+    from .store import published_path
+
+    cfg = build_config(args.config, db=args.db)
+    copy = published_path(cfg.db)
+    if not copy.is_file():
+        raise ConfigError(f"config key 'db': no published copy at {copy}; `callqa run` (or `callqa report`) "
+                          f"writes it beside {cfg.db}")
+    sql = sys.stdin.read() if args.query in (None, "-") else args.query
+    results = run(copy, sql)
+    print("\n\n".join(render(r, args.format) for r in results if r.columns))
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from .ui import UiOptions, serve
 
@@ -464,6 +479,15 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--no-report", action="store_true", help="store the review only; publish and "
                     "re-render later (`callqa report`, or the next run)")
     rv.set_defaults(func=cmd_review)
+
+    from .query import FORMATS
+
+    sq = sub.add_parser("sql", help="run a query on the published database, read-only (README, SQL)")
+    sq.add_argument("query", nargs="?", metavar="QUERY", help="SQL; none or '-': read it from stdin")
+    sq.add_argument("--format", choices=FORMATS, default="table", help="table (default), csv, json or markdown")
+    sq.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
+    sq.add_argument("--db", type=Path, help="the callqa database; its published copy is queried")
+    sq.set_defaults(func=cmd_sql)
 
     ui = sub.add_parser("ui", help="serve the reports locally with a review form on each call page")
     ui.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")

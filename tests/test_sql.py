@@ -79,3 +79,26 @@ def test_other_files_cannot_be_read(db, capsys):  # noqa: F811
 def test_no_published_copy_says_how_to_get_one(tmp_path, capsys):
     rc = main(["sql", "SELECT 1", "--db", str(tmp_path / "none.duckdb")])
     assert rc == 2 and "no published copy" in capsys.readouterr().err
+
+
+def test_weekly_and_monthly_views_add_up_the_daily_one(db):  # noqa: F811
+    with duckdb.connect(str(db), read_only=True) as con:
+        for view, unit in (("manager_weekly", "week"), ("manager_monthly", "month")):
+            assert con.execute(f"SELECT manager_id, period_start, calls, failed, scored FROM {view} ORDER BY ALL").fetchall() == \
+                con.execute(f"SELECT manager_id, CAST(date_trunc('{unit}', day) AS DATE), sum(calls), sum(failed), "
+                            f"sum(scored) FROM manager_daily GROUP BY ALL ORDER BY ALL").fetchall()
+        weeks = con.execute("SELECT DISTINCT isodow(period_start) FROM manager_weekly").fetchall()
+    assert weeks == [(1,)]  # weeks start on Monday
+
+
+def test_the_evidence_view_names_each_quote_and_its_call_page(db, tmp_path):  # noqa: F811
+    from pipeline.report import call_href, render_reports
+
+    out = render_reports(db, tmp_path / "out").parent
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT call_id, item_id, verdict, speaker, start_s, quote, page FROM evidence").fetchall()
+        quotes = con.execute("SELECT count(*) FROM evidence_quotes").fetchone()[0]
+    assert len(rows) == quotes and rows
+    for call_id, _, verdict, speaker, start_s, quote, page in rows:
+        assert page == call_href(call_id) and (out / page).is_file()
+        assert verdict in ("pass", "fail", "na") and speaker in ("agent", "customer", "unknown") and quote

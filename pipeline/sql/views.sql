@@ -193,6 +193,36 @@ SELECT manager_id, name, team, day,
 FROM latest_scores
 GROUP BY manager_id, name, team, day;
 
+-- Weeks (from Monday) and months: the daily figures over a longer period, one definition.
+CREATE OR REPLACE MACRO manager_period(unit) AS TABLE
+SELECT manager_id, name, team, CAST(date_trunc(unit, day) AS DATE) AS period_start,
+       count(*) AS calls,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(score) AS scored,
+       round(avg(score), 1) AS avg_score,
+       count(*) FILTER (WHERE critical_failure) AS critical_failures,
+       round(sum(duration_s) / 60, 1) AS audio_minutes
+FROM latest_scores
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW manager_weekly AS
+SELECT * FROM manager_period('week');
+CREATE OR REPLACE VIEW manager_monthly AS
+SELECT * FROM manager_period('month');
+
+-- The file name of a call's page in the reports (report.slug in Python): safe ids as they are,
+-- others with unsafe runs replaced and a hash of the id appended.
+CREATE OR REPLACE MACRO call_page(id) AS
+    'calls/' || CASE WHEN left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80) = id THEN id
+                     WHEN left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80) = '' THEN left(sha256(id), 8)
+                     ELSE left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80) || '-' || left(sha256(id), 8)
+                END || '.html';
+
+CREATE OR REPLACE VIEW evidence AS
+SELECT call_id, manager_id, day, item_id, verdict, speaker, start_s, end_s, text AS quote,
+       call_page(call_id) AS page
+FROM evidence_quotes;
+
 CREATE OR REPLACE VIEW manager_item_pass_rates AS
 SELECT manager_id, name, team, checklist_id, item_id,
        min(position) AS position,
@@ -399,6 +429,9 @@ COMMENT ON VIEW review_agreement IS 'Per checklist item: items a QA lead judged 
 COMMENT ON VIEW reviewer_agreement IS 'Calibration: per pair of QA leads, the items both judged, how many alike, agreement in percent.';
 COMMENT ON VIEW latest_verdicts IS 'One row per call and checklist item of the latest score, with manager, day and the quotes (with seg_idx).';
 COMMENT ON VIEW manager_daily IS 'Per manager and day: calls, failed, scored, avg_score (0..100), critical_failures, audio_minutes.';
+COMMENT ON VIEW manager_weekly IS 'Per manager and week (period_start: its Monday): the columns of manager_daily.';
+COMMENT ON VIEW manager_monthly IS 'Per manager and month (period_start: its first day): the columns of manager_daily.';
+COMMENT ON VIEW evidence IS 'One row per quote behind the latest verdicts: call, manager, day, item, verdict, speaker, time, quote and the call page in the reports.';
 COMMENT ON VIEW manager_item_pass_rates IS 'Per manager and checklist item: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
 COMMENT ON VIEW item_pass_rates IS 'Per checklist item over the whole team: applicable (pass+fail), passes, fails, na and pass_rate in percent.';
 COMMENT ON VIEW failed_calls IS 'Calls that could not be transcribed, or whose transcript the checklist could not score, with the error and the file name.';
@@ -597,3 +630,33 @@ COMMENT ON COLUMN first_failures.reason IS 'Why it failed, in the machine''s wor
 COMMENT ON COLUMN first_failures.quote IS 'Its first evidence quote; NULL when the failure has none (something missing).';
 COMMENT ON COLUMN first_failures.quote_s IS 'Seconds into the call of that quote.';
 COMMENT ON COLUMN first_failures.seg_idx IS 'The transcript segment quoted.';
+COMMENT ON COLUMN manager_weekly.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN manager_weekly.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN manager_weekly.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN manager_weekly.period_start IS 'First day of the period: the Monday of the week, the first of the month.';
+COMMENT ON COLUMN manager_weekly.calls IS 'Calls in the period, processed or failed.';
+COMMENT ON COLUMN manager_weekly.failed IS 'Calls that could not be processed.';
+COMMENT ON COLUMN manager_weekly.scored IS 'Calls with a score.';
+COMMENT ON COLUMN manager_weekly.avg_score IS 'Average score of the scored calls, one decimal; NULL if none.';
+COMMENT ON COLUMN manager_weekly.critical_failures IS 'Calls with a critical failure.';
+COMMENT ON COLUMN manager_weekly.audio_minutes IS 'Minutes of audio, one decimal.';
+COMMENT ON COLUMN manager_monthly.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN manager_monthly.name IS 'Manager''s display name, or ''unassigned''.';
+COMMENT ON COLUMN manager_monthly.team IS 'Manager''s team; empty when unknown.';
+COMMENT ON COLUMN manager_monthly.period_start IS 'First day of the period: the Monday of the week, the first of the month.';
+COMMENT ON COLUMN manager_monthly.calls IS 'Calls in the period, processed or failed.';
+COMMENT ON COLUMN manager_monthly.failed IS 'Calls that could not be processed.';
+COMMENT ON COLUMN manager_monthly.scored IS 'Calls with a score.';
+COMMENT ON COLUMN manager_monthly.avg_score IS 'Average score of the scored calls, one decimal; NULL if none.';
+COMMENT ON COLUMN manager_monthly.critical_failures IS 'Calls with a critical failure.';
+COMMENT ON COLUMN manager_monthly.audio_minutes IS 'Minutes of audio, one decimal.';
+COMMENT ON COLUMN evidence.call_id IS 'calls.call_id';
+COMMENT ON COLUMN evidence.manager_id IS 'Manager, or ''unassigned''.';
+COMMENT ON COLUMN evidence.day IS 'Day of the call (see latest_scores.day).';
+COMMENT ON COLUMN evidence.item_id IS 'Checklist item the quote is evidence for.';
+COMMENT ON COLUMN evidence.verdict IS 'pass, fail or na: the effective verdict the quote supports.';
+COMMENT ON COLUMN evidence.speaker IS 'agent, customer or unknown.';
+COMMENT ON COLUMN evidence.start_s IS 'Start of the quote, seconds from the beginning of the call.';
+COMMENT ON COLUMN evidence.end_s IS 'End of the quote, seconds from the beginning of the call.';
+COMMENT ON COLUMN evidence.quote IS 'The words quoted.';
+COMMENT ON COLUMN evidence.page IS 'The call''s page, relative to the report folder (calls/<id>.html).';

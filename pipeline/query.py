@@ -16,8 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
-import duckdb
-
 from .domain import CallError
 
 FORMATS = ("table", "csv", "json", "markdown")
@@ -36,6 +34,8 @@ class Result:
 
 def run(db: Path, sql: str) -> list[Result]:
     """Each statement's result, in order; nothing runs unless every statement only reads."""
+    import duckdb  # here, not above: `callqa score` builds the parser, which names FORMATS
+
     if not sql.strip():
         raise QueryError("no query given (an argument, or on stdin)")
     try:

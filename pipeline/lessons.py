@@ -3,8 +3,8 @@
 A review that says a conditional item's trigger was there when the machine saw none (na
 overruled by pass or fail), or was not there when the machine saw one (pass or fail overruled by
 na), teaches the trigger's classifier (`classifier:` on a phrase set of the trigger):
-- there was one: the customer's turn the reviewer points at is a `yes` text. A review names no
-  moment, so it is the turn the classifier scored highest: the one it nearly found.
+- there was one: a review names no moment, so the concept speaker's turn the classifier scored
+  highest (the one it nearly found) is a `yes` text.
 - there was none: every turn the classifier leaned towards (probability >= LEANING) is a `no`
   text. When no turn reached the classifier's threshold, a phrase found the trigger: retraining
   cannot change that verdict, and the review is listed for the checklist's editor.

@@ -25,6 +25,7 @@ from pipeline.domain import CallMeta, CallResult, Recording, Review, Transcripti
 from pipeline.evaluate import ALL, Evaluation, evaluate, load_labelled
 from pipeline.lessons import corpus_files, write_corpus
 from pipeline.preflight import check_checklists
+from pipeline.routing import Checklists
 from pipeline.rescore import score_stored
 from pipeline.review import lessons_from, submit
 from pipeline.score import score_transcripts
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TUNE, LOCKED = ROOT / "tests/data/dev/tune", ROOT / "tests/data/dev/locked"
 
 
-def reviewed_month(db: Path, cfg: Config, calls) -> int:
+def reviewed_month(db: Path, checklists: Checklists, calls) -> int:
     """Store and score the calls, then overrule every verdict a label disagrees with."""
     start = datetime(2026, 11, 1, 9)
     with Store(db) as store:
@@ -46,7 +47,7 @@ def reviewed_month(db: Path, cfg: Config, calls) -> int:
                                         "ok", audio_duration=t.duration, channels=2, transcript=t,
                                         transcription=TranscriptionInfo("labelled", "-", t.language, 0.0)),
                              "loop")
-        score_stored(store, check_checklists(cfg))
+        score_stored(store, checklists)
         verdicts = store.query("SELECT call_id, item_id, verdict FROM latest_verdicts")
     labels = {c.transcript.call_id: c.labels for c in calls}
     reviews = [Review(v["call_id"], v["item_id"], labels[v["call_id"]][v["item_id"]], "dev labels")
@@ -66,16 +67,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, default=ROOT / "var/eval/closed_loop.json")
     args = ap.parse_args()
-    cfg = Config()
-    checklist = check_checklists(cfg).default
+    checklists = check_checklists(Config())
+    checklist = checklists.default
     tune, locked = load_labelled([TUNE]), load_labelled([LOCKED])
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         db = tmp_path / "month.duckdb"
-        cfg = Config(db=db)
-        n_reviews = reviewed_month(db, cfg, tune)
+        n_reviews = reviewed_month(db, checklists, tune)
         with Store(db, read_only=True) as store:
-            taught, unlearnable = lessons_from(store, check_checklists(cfg))
+            taught, unlearnable = lessons_from(store, checklists)
         write_corpus(tmp_path / "reviews", corpus_files(taught))
         source = Path(checklist.source)
         _, summary = train(source, extra=[tmp_path / "reviews"], models_dir=tmp_path / "models")

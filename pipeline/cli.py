@@ -270,8 +270,8 @@ def _export_lessons(cfg, folder: Path) -> int:
     docs = corpus_files(taught)
     written = write_corpus(folder, docs)
     print(f"{len(taught)} text(s) from the reviews for the learned layer, in {folder}:")
-    for path, doc in zip(written, (docs[rel] for rel in sorted(docs))):
-        print(f"  {path}: {len(doc['yes'])} yes, {len(doc['no'])} no")
+    for rel, doc in sorted(docs.items()):
+        print(f"  {folder / rel}: {len(doc['yes'])} yes, {len(doc['no'])} no")
     for u in unlearnable:
         print(f"  not learnable: call {u.call_id} {u.item_id} ({u.reviewer}): {u.why}")
     if written:

@@ -273,7 +273,6 @@ class _Renderer:
         self.norms = next(iter(store.query("team_norms")), None)
         self.previous = _read_pages(final)
         self.pages: dict[str, str] = {}
-        self.kept = 0  # pages linked from the old report, unchanged
 
     def render(self) -> None:
         managers = self.store.query("report_managers")
@@ -376,7 +375,6 @@ class _Renderer:
                 os.link(old, path)
             except OSError:  # a file system without hard links
                 shutil.copy2(old, path)
-            self.kept += 1
             return
         html = self.env.get_template(template).render(generated_at=self.generated_at, **data)
         path.write_text(html, encoding="utf-8")

@@ -182,18 +182,7 @@ LEFT JOIN (
     GROUP BY k2.call_id, k2.idx
 ) f ON f.call_id = k.call_id AND f.idx = k.idx;
 
-CREATE OR REPLACE VIEW manager_daily AS
-SELECT manager_id, name, team, day,
-       count(*) AS calls,
-       count(*) FILTER (WHERE status = 'failed') AS failed,
-       count(score) AS scored,
-       round(avg(score), 1) AS avg_score,
-       count(*) FILTER (WHERE critical_failure) AS critical_failures,
-       round(sum(duration_s) / 60, 1) AS audio_minutes
-FROM latest_scores
-GROUP BY manager_id, name, team, day;
-
--- Weeks (from Monday) and months: the daily figures over a longer period, one definition.
+-- A manager's figures per day, week (from Monday) or month: one definition for the three views.
 CREATE OR REPLACE MACRO manager_period(unit) AS TABLE
 SELECT manager_id, name, team, CAST(date_trunc(unit, day) AS DATE) AS period_start,
        count(*) AS calls,
@@ -205,6 +194,10 @@ SELECT manager_id, name, team, CAST(date_trunc(unit, day) AS DATE) AS period_sta
 FROM latest_scores
 GROUP BY ALL;
 
+CREATE OR REPLACE VIEW manager_daily AS
+SELECT manager_id, name, team, period_start AS day, calls, failed, scored, avg_score, critical_failures, audio_minutes
+FROM manager_period('day');
+
 CREATE OR REPLACE VIEW manager_weekly AS
 SELECT * FROM manager_period('week');
 CREATE OR REPLACE VIEW manager_monthly AS
@@ -212,10 +205,11 @@ SELECT * FROM manager_period('month');
 
 -- The file name of a call's page in the reports (report.slug in Python): safe ids as they are,
 -- others with unsafe runs replaced and a hash of the id appended.
+CREATE OR REPLACE MACRO safe_id(id) AS left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80);
 CREATE OR REPLACE MACRO call_page(id) AS
-    'calls/' || CASE WHEN left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80) = id THEN id
-                     WHEN left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80) = '' THEN left(sha256(id), 8)
-                     ELSE left(trim(regexp_replace(id, '[^A-Za-z0-9_.-]+', '-', 'g'), '-.'), 80) || '-' || left(sha256(id), 8)
+    'calls/' || CASE WHEN safe_id(id) = id THEN id
+                     WHEN safe_id(id) = '' THEN left(sha256(id), 8)
+                     ELSE safe_id(id) || '-' || left(sha256(id), 8)
                 END || '.html';
 
 CREATE OR REPLACE VIEW evidence AS
@@ -637,7 +631,7 @@ COMMENT ON COLUMN manager_weekly.period_start IS 'First day of the period: the M
 COMMENT ON COLUMN manager_weekly.calls IS 'Calls in the period, processed or failed.';
 COMMENT ON COLUMN manager_weekly.failed IS 'Calls that could not be processed.';
 COMMENT ON COLUMN manager_weekly.scored IS 'Calls with a score.';
-COMMENT ON COLUMN manager_weekly.avg_score IS 'Average score of the scored calls, one decimal; NULL if none.';
+COMMENT ON COLUMN manager_weekly.avg_score IS 'Average score of the scored calls, one decimal (half away from zero); NULL if none.';
 COMMENT ON COLUMN manager_weekly.critical_failures IS 'Calls with a critical failure.';
 COMMENT ON COLUMN manager_weekly.audio_minutes IS 'Minutes of audio, one decimal.';
 COMMENT ON COLUMN manager_monthly.manager_id IS 'Manager, or ''unassigned''.';
@@ -647,7 +641,7 @@ COMMENT ON COLUMN manager_monthly.period_start IS 'First day of the period: the 
 COMMENT ON COLUMN manager_monthly.calls IS 'Calls in the period, processed or failed.';
 COMMENT ON COLUMN manager_monthly.failed IS 'Calls that could not be processed.';
 COMMENT ON COLUMN manager_monthly.scored IS 'Calls with a score.';
-COMMENT ON COLUMN manager_monthly.avg_score IS 'Average score of the scored calls, one decimal; NULL if none.';
+COMMENT ON COLUMN manager_monthly.avg_score IS 'Average score of the scored calls, one decimal (half away from zero); NULL if none.';
 COMMENT ON COLUMN manager_monthly.critical_failures IS 'Calls with a critical failure.';
 COMMENT ON COLUMN manager_monthly.audio_minutes IS 'Minutes of audio, one decimal.';
 COMMENT ON COLUMN evidence.call_id IS 'calls.call_id';

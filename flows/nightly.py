@@ -39,7 +39,8 @@ from pipeline.process import Stopwatch, transcribe_recording
 from pipeline.report import ReportOptions, report_options, render_reports
 from pipeline.rescore import ScoringSummary, score_stored
 from pipeline.routing import Checklists
-from pipeline.store import Store, publish
+from pipeline.publish import publish
+from pipeline.store import Store
 from pipeline.transcribe import load_engine
 
 

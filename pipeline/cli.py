@@ -183,7 +183,7 @@ def _stored_config(args: argparse.Namespace):
 def _publish_and_render(cfg) -> Path:
     """After a change to the database: the copy for SQL readers, then the reports; the index."""
     from .report import render_reports, report_options
-    from .store import publish
+    from .publish import publish
 
     publish(cfg.db, cfg.redact)
     return render_reports(cfg.db, cfg.out, report_options(cfg))
@@ -281,7 +281,7 @@ def _export_lessons(cfg, folder: Path) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     from .query import render, run
-    from .store import published_path
+    from .publish import published_path
 
     cfg = build_config(args.config, db=args.db)
     copy = published_path(cfg.db)
@@ -291,6 +291,24 @@ def cmd_sql(args: argparse.Namespace) -> int:
     sql = sys.stdin.read() if args.query in (None, "-") else args.query
     results = run(copy, sql)
     print("\n\n".join(render(r, args.format) for r in results if r.columns))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .publish import export_parquet, export_per_manager
+
+    if not (args.per_manager or args.parquet):
+        raise ConfigError("callqa export: give --per-manager DIR, --parquet DIR or both")
+    cfg = build_config(args.config, db=args.db)
+    mask = cfg.redact if args.mask is None else args.mask
+    if args.per_manager:
+        extracts = export_per_manager(cfg.db, args.per_manager, mask)
+        for e in extracts:
+            print(f"{e.path}: manager {e.manager_id}, {e.calls} call(s)")
+        print(f"{len(extracts)} manager extract(s) in {args.per_manager}")
+    if args.parquet:
+        for folder in export_parquet(cfg.db, args.parquet, mask):
+            print(f"{folder}/day=*/*.parquet")
     return 0
 
 
@@ -489,6 +507,17 @@ def build_parser() -> argparse.ArgumentParser:
     sq.add_argument("--db", type=Path, help="the callqa database; its published copy is queried")
     sq.set_defaults(func=cmd_sql)
 
+    ex = sub.add_parser("export", help="extracts for readers: a DuckDB file per manager, Parquet by day")
+    ex.add_argument("--per-manager", type=Path, metavar="DIR", help="one <manager_id>.duckdb per manager: "
+                    "only that manager's calls, segments and verdicts, with the team's figures (team_* tables)")
+    ex.add_argument("--parquet", type=Path, metavar="DIR", help="Hive-partitioned Parquet: "
+                    "DIR/<table>/day=YYYY-MM-DD/*.parquet")
+    ex.add_argument("--mask", action=argparse.BooleanOptionalAction, default=None,
+                    help="customer numbers masked to their last four digits (default: the config's redact, true)")
+    ex.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
+    ex.add_argument("--db", type=Path, help="the callqa database (read-only; not while a run writes it)")
+    ex.set_defaults(func=cmd_export)
+
     ui = sub.add_parser("ui", help="serve the reports locally with a review form on each call page")
     ui.add_argument("--config", type=Path, help="TOML file (default: ./callqa.toml if present)")
     ui.add_argument("--db", type=Path, help="the callqa database")
@@ -521,7 +550,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"callqa: warning: {warning}", file=sys.stderr)
     try:
         return args.func(args)
-    except (CallError, ConfigError, FileNotFoundError, DatabaseBusy) as exc:
+    except DatabaseBusy as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 3
+    except (CallError, ConfigError, FileNotFoundError) as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import pending
 from .domain import CallError, DatabaseBusy, Review
-from .store import Store, published_path
+from .publish import published_path
+from .store import Store
 
 if TYPE_CHECKING:  # the scorer loads spaCy: only lessons_from needs it
     from .lessons import Lesson, Unlearnable

@@ -9,9 +9,7 @@ writing process per file.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -63,31 +61,6 @@ def sql(name: str) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)  # columns are naive TIMESTAMP in UTC
-
-
-def published_path(db: Path) -> Path:
-    """Where readers find the copy published after each run: callqa.duckdb -> callqa.published.duckdb."""
-    return db.with_name(f"{db.stem}.published{db.suffix or '.duckdb'}")
-
-
-def publish(db: Path, redact: bool = True) -> Path:
-    """Copy the closed database for readers. A manager's open session on the copy never blocks
-    the nightly writer; the rename swaps it whole, and open readers keep the copy they had.
-    With `redact`, the copy shows the customer's number only by its last four digits."""
-    target = published_path(db)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(db, staging)
-    try:
-        if redact:
-            with duckdb.connect(str(staging)) as con:
-                con.execute(sql("mask_published"))
-                con.execute("CHECKPOINT")
-        staging.chmod(0o444)
-        os.replace(staging, target)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-    return target
 
 
 class Store:

@@ -64,7 +64,7 @@ def test_killed_run_then_rerun_stores_each_call_once_and_a_second_run_is_turned_
         else:
             pytest.fail("the run ended before storing a call:\n" + "".join(seen[-30:]))
         second = subprocess.run(command(tmp_path), cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-        assert second.returncode == 2, second.stdout + second.stderr
+        assert second.returncode == 3, second.stdout + second.stderr  # database busy
         assert "is in use by another process" in second.stderr and "Traceback" not in second.stderr
     finally:
         os.killpg(first.pid, signal.SIGKILL)

@@ -1,6 +1,7 @@
 """The nightly flow end to end: a real Prefect run, real Whisper, a real DuckDB file, HTML out."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -282,7 +283,8 @@ def test_swapped_channels_put_each_side_under_its_role(harness, call_files, tmp_
         tmp_path, "SELECT speaker, string_agg(text, ' ' ORDER BY idx) FROM segments GROUP BY speaker")}
     assert set(said) == {"agent", "customer"}
     assert "afternoon" in said["customer"] and "afternoon" not in said["agent"]
-    assert "yes" in said["agent"] and "yes" not in said["customer"]  # "Yes, go ahead."
+    # "Yes, go ahead." (heard as "yeah, go…" on some CPUs: int8 kernels differ in the last bits)
+    assert re.search(r"\bgo\b", said["agent"]) and not re.search(r"\bgo\b", said["customer"])
     # The verdicts follow the roles: the "agent" now only says "Yes, go ahead."
     verdicts = dict(rows(tmp_path, "SELECT item_id, verdict FROM item_results"))
     assert verdicts["introduced"] == "fail" and verdicts["asked_convenient"] == "fail"

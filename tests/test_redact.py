@@ -14,7 +14,8 @@ from pipeline.redact import redact
 from pipeline.report import render_reports
 from pipeline.score import score_transcript
 from pipeline.checklist import load_checklist
-from pipeline.store import Store, publish
+from pipeline.publish import publish
+from pipeline.store import Store
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -85,6 +86,6 @@ def test_reports_and_the_published_copy_show_the_customer_number_masked(tmp_path
     assert row == ("…4567", "out-…4567-101-20261120-101500-1.wav",
                    "/srv/inbox/out-…4567-101-20261120-101500-1.wav")
     assert "916" not in texts
-    raw = publish(db, redact=False)
+    raw = publish(db, mask=False)
     with duckdb.connect(str(raw), read_only=True) as con:
         assert con.execute("SELECT customer_phone FROM calls").fetchone() == (phone,)

@@ -15,7 +15,8 @@ from pipeline.cli import main
 from pipeline.domain import Review
 from pipeline.report import ReportOptions, call_href, render_reports
 from pipeline.review import ReviewError, checked
-from pipeline.store import Store, publish
+from pipeline.publish import publish
+from pipeline.store import Store
 from test_report import CHECKLIST, Page
 from test_store import fill
 

@@ -17,7 +17,8 @@ import pytest
 
 from pipeline.domain import (CallMeta, CallResult, CallScore, Evidence, ItemVerdict, Manager, Recording,
                              RunSummary, Segment, Transcript, TranscriptionInfo)
-from pipeline.store import CallConflict, Store, publish, published_path
+from pipeline.publish import publish, published_path
+from pipeline.store import CallConflict, Store
 
 ITEMS = ("introduced", "asked_convenient", "handled_objections", "recorded_outcome", "politeness")
 XSS_NAME = "<img src=x onerror=alert(1)>"

@@ -129,12 +129,6 @@ WHERE c.status = 'ok' AND c.call_id NOT IN (SELECT call_id FROM call_metrics)
   AND c.call_id IN (SELECT DISTINCT call_id FROM segments)
 ORDER BY c.call_id;
 
--- name: mask_published
--- The published copy for managers and BI: the customer's number masked, also in file names.
-UPDATE calls SET file_name = mask_phone_in(file_name, customer_phone), path = mask_phone_in(path, customer_phone),
-                 customer_phone = masked_phone(customer_phone);
-UPDATE commitments SET customer_phone = masked_phone(customer_phone);
-
 -- name: file_identities
 SELECT path, size, mtime_ns, sha256 FROM file_identity;
 

@@ -240,6 +240,7 @@ class Store:
                 con.execute(sql("insert_segments"), {"call_id": call_id, "segments": [
                     {"idx": i, "speaker": s.speaker, "start_s": s.start, "end_s": s.end, "text": s.text,
                      "avg_logprob": s.avg_logprob} for i, s in enumerate(result.transcript.segments)]})
+                con.execute(sql("index_segments"), {"call_id": call_id})
                 self._insert_metrics(con, call_id, result.transcript.segments,
                                      result.audio_duration or result.transcript.duration)
             if result.score:
@@ -258,6 +259,7 @@ class Store:
             if old_status == "ok" and result.status == "failed":
                 raise CallConflict(f"call {call_id!r} is stored ok; a failed retry does not replace it")
             con.execute(sql("delete_segments"), {"call_id": old_id})
+            con.execute(sql("delete_segment_terms"), {"call_id": old_id})
             con.execute(sql("delete_metrics"), {"call_id": old_id})
             if result.score:
                 self._delete_scores(con, [old_id], result.score.checklist_hash)

@@ -48,9 +48,10 @@ def test_the_published_copy_opens_in_duckdbs_1x_command_line(db: Path):
     assert [line.split("|")[0] for line in done.stdout.splitlines()] == names
     done = cli(published, "SELECT DISTINCT customer_phone FROM calls WHERE customer_phone IS NOT NULL;\n"
                           "SELECT count(*) FROM duckdb_views() WHERE comment IS NOT NULL;\n"
-                          "SELECT avg_score FROM manager_weekly WHERE manager_id = 'm101';")
+                          "SELECT avg_score FROM manager_weekly WHERE manager_id = 'm101';\n"
+                          "SELECT call_id || ':' || idx FROM search('дорогие OR sending the details');")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [MASKED, str(len(names)), "80.0"]
+    assert done.stdout.split() == [MASKED, str(len(names)), "80.0", "c1:3", "c2:2"]
 
 
 def test_the_published_copy_never_holds_the_raw_number(db: Path):

@@ -41,6 +41,9 @@ DELETE FROM calls WHERE call_id = $call_id;
 -- name: delete_segments
 DELETE FROM segments WHERE call_id = $call_id;
 
+-- name: delete_segment_terms
+DELETE FROM segment_terms WHERE call_id = $call_id;
+
 -- name: delete_item_results
 DELETE FROM item_results WHERE list_contains($ids, call_id) AND checklist_hash = $checklist_hash;
 
@@ -63,6 +66,13 @@ INSERT INTO segments (call_id, idx, speaker, start_s, end_s, text, avg_logprob)
 SELECT $call_id, s.idx, s.speaker, s.start_s, s.end_s, s.text, s.avg_logprob
 FROM (SELECT unnest($segments::STRUCT(idx INTEGER, speaker VARCHAR, start_s DOUBLE, end_s DOUBLE,
                                       text VARCHAR, avg_logprob DOUBLE)[]) AS s);
+
+-- name: index_segments
+-- The call's words for full-text search (migration 0009 has the stemmer).
+INSERT INTO segment_terms
+SELECT call_id, idx, term, count(*)::INTEGER
+FROM (SELECT call_id, idx, fts_stem(unnest(fts_words(text))) AS term FROM segments WHERE call_id = $call_id)
+GROUP BY ALL;
 
 -- name: insert_item_results
 -- Every verdict of a batch of scores in one statement: $items is a list of structs.

@@ -217,6 +217,29 @@ SELECT call_id, manager_id, day, item_id, verdict, speaker, start_s, end_s, text
        call_page(call_id) AS page
 FROM evidence_quotes;
 
+-- Full-text search: search('too expensive OR дорого') gives the segments that hold every word of
+-- one alternative (OR, ИЛИ between them), each word matched by its stem (segment_terms), ranked
+-- by BM25 (k1 = 1.2, b = 0.75, lengths in characters), best first. In a WHERE clause:
+-- WHERE (call_id, idx) IN (SELECT call_id, idx FROM search('...')).
+CREATE OR REPLACE MACRO search(q) AS TABLE
+WITH alternatives AS (
+    SELECT row_number() OVER () AS alt, words
+    FROM (SELECT unnest(string_split_regex(q, '(?i)\s+(?:or|или)\s+')) AS words)),
+wanted AS (SELECT DISTINCT alt, fts_stem(unnest(fts_words(words))) AS term FROM alternatives),
+sizes AS (SELECT alt, count(*) AS n FROM wanted GROUP BY alt),
+hits AS (SELECT call_id, idx, term, tf FROM segment_terms WHERE term IN (SELECT term FROM wanted)),
+matched AS (
+    SELECT DISTINCT h.call_id, h.idx FROM hits h JOIN wanted w USING (term) JOIN sizes z USING (alt)
+    GROUP BY h.call_id, h.idx, w.alt, z.n HAVING count(*) = z.n),
+df AS (SELECT term, count(*) AS df FROM hits GROUP BY term),
+corpus AS (SELECT count(*) AS docs, avg(length(text)) AS avgdl FROM segments)
+SELECT s.call_id, s.idx, s.speaker, s.start_s, s.end_s, s.text,
+       round(sum(ln(1 + (c.docs - df.df + 0.5) / (df.df + 0.5)) * h.tf * 2.2
+                 / (h.tf + 1.2 * (0.25 + 0.75 * length(s.text) / c.avgdl))), 3) AS rank
+FROM matched m JOIN hits h USING (call_id, idx) JOIN df USING (term) JOIN segments s USING (call_id, idx), corpus c
+GROUP BY s.call_id, s.idx, s.speaker, s.start_s, s.end_s, s.text
+ORDER BY rank DESC, s.call_id, s.idx;
+
 CREATE OR REPLACE VIEW manager_item_pass_rates AS
 SELECT manager_id, name, team, checklist_id, item_id,
        min(position) AS position,
@@ -654,3 +677,8 @@ COMMENT ON COLUMN evidence.start_s IS 'Start of the quote, seconds from the begi
 COMMENT ON COLUMN evidence.end_s IS 'End of the quote, seconds from the beginning of the call.';
 COMMENT ON COLUMN evidence.quote IS 'The words quoted.';
 COMMENT ON COLUMN evidence.page IS 'The call''s page, relative to the report folder (calls/<id>.html).';
+COMMENT ON TABLE segment_terms IS 'The full-text index behind search(q): each segment''s words by their stem (fts_stem), written with the transcript.';
+COMMENT ON COLUMN segment_terms.call_id IS 'segments.call_id';
+COMMENT ON COLUMN segment_terms.idx IS 'segments.idx';
+COMMENT ON COLUMN segment_terms.term IS 'A stem: fts_stem of a word of fts_words(segments.text).';
+COMMENT ON COLUMN segment_terms.tf IS 'How often the stem occurs in the segment.';

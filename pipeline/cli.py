@@ -91,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{summary['ok']} transcribed, {summary['failed']} failed, {summary['scored']} scored, "
           f"{summary['skipped']} already done")
     print(f"Report: {summary['report']}")
-    return 0
+    return 1 if summary["failed"] else 0  # finished, with failed calls (`callqa status` lists them)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

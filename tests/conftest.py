@@ -1,7 +1,11 @@
 """Shared fixtures: telephone-like synthetic calls (espeak-ng + sox), made once per session."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,3 +54,24 @@ def call_files(tmp_path_factory) -> dict[str, Path]:
         "good": write_phone_audio(good, folder / "out-15550001-101-20261120-101500-9001.1.wav"),
         "poor": write_phone_audio(poor, folder / "out-15550002-999-20261120-111500-9002.2.mp3", seed=1),
     }
+
+
+@dataclass(frozen=True)
+class Demo:
+    """`make demo` as a newcomer runs it: the demo inbox through the real `callqa run`."""
+    db: Path
+    out: Path
+    run: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Demo:
+    site = tmp_path_factory.mktemp("demo")
+    shutil.copytree(REPO / "examples" / "inbox", site / "inbox")
+    env = {**os.environ, "CALLQA_SETTLE_SECONDS": "0"}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--inbox", str(site / "inbox"),
+                           "--db", str(site / "demo.duckdb"), "--out", str(site / "out")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    return Demo(site / "demo.duckdb", site / "out", done)

@@ -1,5 +1,6 @@
 """README's examples are real: its checklist validates and scores, its SQL returns what it promises."""
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -92,3 +93,72 @@ def test_readme_names_only_files_inside_the_repository():
         path = (repo / name).resolve()
         assert path.is_relative_to(repo), f"README points outside the repository: {name}"
         assert path.exists() or "/" not in name, f"README names a missing file: {name}"
+
+
+def test_readme_questions_are_answered_from_the_demo_database(demo):
+    """Each question README lists, asked of the published copy of the real demo run, against the
+    answer worked out here from the raw rows."""
+    queries = readme_queries()
+    with duckdb.connect(str(demo.db.with_name("demo.published.duckdb")), read_only=True) as con:
+        def run(title: str) -> list[tuple]:
+            return con.execute(queries[title]).fetchall()
+
+        scores = con.execute("SELECT call_id, manager_id, day, score, duration_s, checklist_id FROM latest_scores"
+                             ).fetchall()
+        verdicts = con.execute("SELECT call_id, manager_id, item_id, position, verdict, quotes FROM latest_verdicts"
+                               ).fetchall()
+        segments = con.execute("SELECT call_id, idx, speaker, text FROM segments ORDER BY call_id, idx").fetchall()
+        week = lambda day: day - timedelta(days=day.weekday())  # noqa: E731
+        mean = lambda xs: round(sum(xs) / len(xs), 1)  # noqa: E731
+        mine = [s for s in scores if s[1] == "101"]
+        assert len(mine) == 3 and any(v[4] == "fail" for v in verdicts if v[1] == "101")
+
+        latest = max(week(s[2]) for s in mine)
+        assert run("My average in the latest week, against the team") == [(
+            latest, sum(week(s[2]) == latest for s in mine),
+            mean([s[3] for s in mine if week(s[2]) == latest and s[3] is not None]),
+            mean([s[3] for s in scores if week(s[2]) == latest and s[3] is not None]))]
+
+        fails = Counter(v[2] for v in verdicts if v[1] == "101" and v[4] == "fail")
+        [(item, n, applicable, _)] = run("The item I fail most")
+        assert n == max(fails.values()) == fails[item]
+        assert applicable == sum(v[2] == item and v[4] != "na" for v in verdicts if v[1] == "101")
+
+        worst = sorted((s[3], s[0]) for s in mine if s[3] is not None)[:10]
+        rows = run("My worst ten calls, with the evidence")
+        assert list(dict.fromkeys(r[0] for r in rows)) == [call for _, call in worst]
+        assert {(r[0], r[2], r[5]) for r in rows if r[2]} == {
+            (v[0], v[2], q["text"]) for v in verdicts if v[1] == "101" and v[4] == "fail" for q in v[5]}
+
+        assert run("The trend by week") == [
+            (w, len(xs), mean([s[3] for s in xs if s[3] is not None]), 0)
+            for w, xs in sorted(groupby_week(mine, week).items())]
+
+        # The demo's first call: "Sounds too expensive for me." and a payment plan in answer.
+        said = run("Calls where the customer said «дорого» or \"too expensive\", and what the agent answered")
+        assert "1763630100.1" in {r[0] for r in said}
+        by_call = {}
+        for call_id, idx, speaker, text in segments:
+            by_call.setdefault(call_id, []).append((idx, speaker, text))
+        for call_id, _, customer, agent in said:
+            assert re.search(r"expens|дорог", customer.lower())
+            [idx] = [i for i, sp, t in by_call[call_id] if t == customer and sp == "customer"]
+            assert agent == next(t for i, sp, t in by_call[call_id] if i > idx and sp == "agent")
+
+        quotes = Counter(" ".join(re.findall(r"[^\W_]+", q["text"].lower().replace("ё", "е")))
+                         for v in verdicts if v[2] == "handled_objections" for q in v[5] if q["speaker"] == "customer")
+        assert len(quotes) >= 3
+        assert [(o, n) for o, n, _ in run("The most common objections in the latest month")] == sorted(
+            quotes.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+
+        no_outcome = {v[0] for v in verdicts if v[2] == "recorded_outcome" and v[4] == "fail"}
+        long = sorted(((s[4], s[0]) for s in scores if s[0] in no_outcome and s[4] > 0.3 * 60), reverse=True)
+        rows = run("Calls longer than N minutes (here 0.3) without an outcome")
+        assert [r[0] for r in rows] == [call for _, call in long] and rows
+
+
+def groupby_week(scores, week) -> dict:
+    weeks: dict = {}
+    for s in scores:
+        weeks.setdefault(week(s[2]), []).append(s)
+    return weeks
